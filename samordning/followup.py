@@ -1,0 +1,214 @@
+"""The quarterly follow-up: which rows count, and advance against actual per quarter and area.
+
+Input is a frame of ledger rows as the importer stores them (one row per transaction, ``amount_ore``
+int64, ``period`` "YYYY-MM", the coding columns as text). Amounts stay integer öre throughout; only
+ratios (utilisation) are floats. Every figure names the clause that defines it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from samordning.agreement import Agreement, quarter_of
+from samordning.money import share_of
+
+# Why a row does not count, in the order the rules are applied (the first that matches wins).
+REASONS: dict[str, str] = {
+    "total": "Summarad rad i exporten (Summa/Totalt)",
+    "outside_period": "Utanför avtalets giltighetstid",
+    "not_cost": "Inte ett kostnadskonto",
+    "no_area": "Ingen koppling till något område",
+}
+
+CODE_COLUMNS = ("account", "cost_centre", "activity", "project", "counterpart", "voucher", "text")
+
+
+def classify(rows: pd.DataFrame, agreement: Agreement) -> pd.DataFrame:
+    """Add ``quarter``, ``area`` and ``reason`` (empty string when the row counts) to ledger rows.
+
+    A row counts when it lies inside the validity period (§9), is on a cost account
+    (the agreement's cost classes) and maps to an area by the agreement's code mapping (§4).
+    """
+    out = rows.copy()
+    period = out["period"].astype("string")
+    in_validity = period.isin(agreement.months).fillna(False).to_numpy(dtype=bool)
+    account = out["account"].astype("string").fillna("").str.strip()
+    is_cost = account.str[:1].isin(agreement.accounts.cost_classes).to_numpy(dtype=bool)
+    code_to_area = {code: area.key for area in agreement.areas for code in area.codes}
+    area = out[agreement.mapping.dimension].astype("string").fillna("").str.strip().map(code_to_area)
+    kind = out["row_kind"].astype("string").to_numpy() if "row_kind" in out else np.full(len(out), "data")
+
+    reason = np.select(
+        [kind == "total", ~in_validity, ~is_cost, area.isna().to_numpy()],
+        ["total", "outside_period", "not_cost", "no_area"],
+        default="",
+    )
+    year = period.str[:4]
+    month = pd.to_numeric(period.str[5:7], errors="coerce")
+    quarter = year + "Q" + ((month - 1) // 3 + 1).astype("Int64").astype("string")
+    out["quarter"] = quarter.astype(object).where(quarter.notna(), None)
+    out["area"] = area.astype(object).where(reason == "", None)
+    out["reason"] = reason
+    return out
+
+
+def counted(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[rows["reason"] == ""]
+
+
+def left_out_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows left out, counted and summed per reason, in the order of ``REASONS``."""
+    left = rows[rows["reason"] != ""]
+    grouped = left.groupby("reason")["amount_ore"].agg(["count", "sum"])
+    grouped = grouped.reindex([r for r in REASONS if r in grouped.index])
+    return pd.DataFrame({
+        "reason": grouped.index,
+        "label": [REASONS[r] for r in grouped.index],
+        "rows": grouped["count"].astype("int64").to_numpy(),
+        "amount_ore": grouped["sum"].astype("int64").to_numpy(),
+    })
+
+
+# -- advances -----------------------------------------------------------------------------------
+
+def advance_plan(agreement: Agreement) -> pd.DataFrame:
+    """The planned advances (§6) per quarter of the validity period, in öre."""
+    plan = dict.fromkeys(agreement.quarters, 0)
+    due: dict[str, dt.date] = {}
+    for advance in agreement.advances:
+        quarter = quarter_of(advance.due)
+        if quarter in plan:
+            plan[quarter] += agreement.advance_ore(advance)
+            due.setdefault(quarter, advance.due)
+    return pd.DataFrame({
+        "quarter": list(plan),
+        "due": [due.get(q) for q in plan],
+        "advance_ore": pd.array(list(plan.values()), dtype="int64"),
+    })
+
+
+# -- the quarterly table ------------------------------------------------------------------------
+
+def quarterly(agreement: Agreement, rows: pd.DataFrame, *, by_area: bool = False) -> pd.DataFrame:
+    """Per quarter (and area): advance, actual, variance, cumulative balance and utilisation.
+
+    ``rows`` are classified ledger rows (see :func:`classify`). Variance = advance − actual;
+    balance = advances so far − actuals so far (§6: what is left is paid back at the end).
+    """
+    plan = advance_plan(agreement)
+    used = counted(rows)
+    if by_area:
+        keys = [a.key for a in agreement.areas]
+        index = pd.MultiIndex.from_product([agreement.quarters, keys], names=["quarter", "area"])
+        advance = pd.Series(
+            [agreement.area_shares_ore(int(ore))[k] for ore in plan["advance_ore"] for k in keys],
+            index=index, dtype="int64",
+        )
+        actual = used.groupby(["quarter", "area"])["amount_ore"].sum()
+    else:
+        index = pd.Index(agreement.quarters, name="quarter")
+        advance = pd.Series(plan["advance_ore"].to_numpy(), index=index, dtype="int64")
+        actual = used.groupby("quarter")["amount_ore"].sum()
+    actual = actual.reindex(index, fill_value=0).astype("int64")
+    table = pd.DataFrame({"advance_ore": advance, "actual_ore": actual}, index=index)
+    table["variance_ore"] = table["advance_ore"] - table["actual_ore"]
+    group = table.groupby(level="area") if by_area else table
+    table["balance_ore"] = group["variance_ore"].cumsum().astype("int64")
+    table["utilisation"] = (table["actual_ore"] / table["advance_ore"].where(table["advance_ore"] != 0)).astype(float)
+    return table.reset_index()
+
+
+# -- forecast and key figures -------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """Forecast to the end of the agreement (§6): actual so far plus the monthly average of the
+    elapsed months times the remaining months; the projected repayment is the planned advances minus
+    the forecast. A negative repayment is an overspend, which the agreement does not regulate."""
+
+    as_of: str | None          # newest month with counted data, "YYYY-MM"
+    elapsed_months: int
+    remaining_months: int
+    actual_ore: int
+    monthly_average_ore: int
+    forecast_ore: int
+    planned_advances_ore: int
+    repayment_ore: int          # never negative
+    overspend_ore: int          # forecast beyond the advances, 0 if none
+    clause: str
+
+
+def data_month(agreement: Agreement, rows: pd.DataFrame) -> str | None:
+    """The newest month of the validity period that has counted rows."""
+    months = counted(rows)["period"]
+    return str(months.max()) if len(months) else None
+
+
+def forecast(agreement: Agreement, rows: pd.DataFrame, as_of: str | None = None) -> Forecast:
+    as_of = as_of or data_month(agreement, rows)
+    used = counted(rows)
+    planned = int(advance_plan(agreement)["advance_ore"].sum())
+    if as_of is None:
+        elapsed, actual, average, total = 0, 0, 0, 0
+    else:
+        elapsed = agreement.months.index(as_of) + 1
+        actual = int(used.loc[used["period"] <= as_of, "amount_ore"].sum())
+        average = share_of(actual, Fraction(1, elapsed))
+        total = actual + share_of(actual, Fraction(len(agreement.months) - elapsed, elapsed))
+    remaining = len(agreement.months) - elapsed
+    return Forecast(
+        as_of=as_of, elapsed_months=elapsed, remaining_months=remaining, actual_ore=actual,
+        monthly_average_ore=average, forecast_ore=total, planned_advances_ore=planned,
+        repayment_ore=max(planned - total, 0), overspend_ore=max(total - planned, 0),
+        clause=agreement.compensation.repayment_clause,
+    )
+
+
+def withholding_cap(agreement: Agreement, area_key: str) -> int:
+    """The most that may be withheld in a dispute over an area (§10): the cap × the area's share of
+    the compensation."""
+    area_compensation = agreement.area_shares_ore(agreement.compensation_ore)[agreement.area(area_key).key]
+    return share_of(area_compensation, agreement.dispute.withholding_cap)
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    key: str
+    label: str
+    ore: int
+    clause: str
+    note: str = ""
+
+
+def key_figures(agreement: Agreement, rows: pd.DataFrame) -> list[Figure]:
+    """The overview's key figures, each with the clause it rests on.
+
+    "So far" means up to the newest month with data: the advances due by then, the actuals booked by then.
+    """
+    fc = forecast(agreement, rows)
+    plan = advance_plan(agreement)
+    if fc.as_of is None:
+        advanced, note = 0, "inga uppgifter om utfall ännu"
+    else:
+        end_of_month = (pd.Period(fc.as_of, "M").end_time).date()
+        advanced = int(plan.loc[plan["due"].map(lambda d: d is not None and d <= end_of_month), "advance_ore"].sum())
+        note = f"till och med {fc.as_of}"
+    comp = agreement.compensation
+    repayment_note = f"prognos: {fc.elapsed_months} månader utfall, {fc.remaining_months} kvar"
+    if fc.overspend_ore:
+        repayment_note = "prognosen överskrider förskotten; överskridande regleras inte i avtalet"
+    return [
+        Figure("compensation", "Ersättning", agreement.compensation_ore, comp.clause, "avtalad ersättning"),
+        Figure("advanced", "Förskott hittills", advanced, comp.clause, f"enligt plan, {note}"),
+        Figure("actual", "Utfall hittills", fc.actual_ore, agreement.report.clause, note),
+        Figure("unspent", "Kvarstående medel", advanced - fc.actual_ore, comp.repayment_clause,
+               "förskott minus utfall"),
+        Figure("forecast", "Prognos till avtalets slut", fc.forecast_ore, comp.repayment_clause, repayment_note),
+        Figure("repayment", "Prognostiserad återbetalning", fc.repayment_ore, comp.repayment_clause,
+               "planerade förskott minus prognos"),
+    ]

@@ -1,0 +1,75 @@
+"""Money is integer öre everywhere; this module converts at the edges and formats for Swedish readers."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+
+from babel.numbers import format_decimal
+
+ORE_PER_KR = 100
+NBSP = "\u00a0"
+
+
+def kr_to_ore(value: Decimal | int | str) -> int:
+    """Exact kronor (``Decimal("1329750.50")``, ``5319000``, ``"12.5"``) to integer öre.
+
+    Refuses amounts with fractions of an öre instead of rounding them silently.
+    """
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"inte ett belopp: {value!r}") from exc
+    ore = amount * ORE_PER_KR
+    if ore != ore.to_integral_value():
+        raise ValueError(f"beloppet {value!r} har delar av ett öre")
+    return int(ore)
+
+
+def share_of(ore: int, fraction: Fraction) -> int:
+    """``fraction`` of an amount in öre, rounded half up to the öre."""
+    return _round_half_up(Fraction(ore) * fraction)
+
+
+def _round_half_up(value: Fraction) -> int:
+    floor = value.numerator // value.denominator
+    return floor + (1 if value - floor >= Fraction(1, 2) else 0)
+
+
+def split(ore: int, fractions: list[Fraction]) -> list[int]:
+    """Split an amount by fractions so that the parts add up to ``round(ore * sum)`` exactly.
+
+    Largest-remainder rounding: no öre appears or disappears between the whole and its parts.
+    """
+    exact = [Fraction(ore) * f for f in fractions]
+    parts = [e.numerator // e.denominator for e in exact]
+    missing = _round_half_up(sum(exact, Fraction(0))) - sum(parts)
+    by_remainder = sorted(range(len(exact)), key=lambda i: exact[i] - parts[i], reverse=True)
+    for i in by_remainder[:missing]:
+        parts[i] += 1
+    return parts
+
+
+def format_kr(ore: int, *, ore_precision: bool = False, nbsp: bool = False, unit: bool = True) -> str:
+    """``132975000`` → ``"1 329 750 kr"``; Swedish grouping, decimal comma.
+
+    Whole kronor by default (the council reads whole kronor); ``ore_precision`` shows the öre.
+    ``nbsp`` keeps the groups together on screen; the default uses plain spaces for terminals.
+    """
+    amount = Decimal(ore) / ORE_PER_KR
+    pattern = "#,##0.00" if ore_precision else "#,##0"
+    if not ore_precision:
+        amount = amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    text = format_decimal(amount, format=pattern, locale="sv_SE")
+    text = text.replace(NBSP, " ").replace("\u202f", " ")
+    if unit:
+        text += " kr"
+    return text.replace(" ", NBSP) if nbsp else text
+
+
+def format_percent(ratio: float | None, decimals: int = 0) -> str:
+    """``0.5`` → ``"50 %"`` (Swedish puts a space before the per cent sign)."""
+    if ratio is None:
+        return "–"
+    text = format_decimal(ratio * 100, format="#,##0" + ("." + "0" * decimals if decimals else ""), locale="sv_SE")
+    return text.replace(NBSP, " ") + " %"
