@@ -7,6 +7,7 @@ the clause (``"§6"``) that states it, so the UI and the report can show where a
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tomllib
 from decimal import Decimal
 from fractions import Fraction
@@ -324,3 +325,40 @@ def load_agreement(path: str | Path) -> Agreement:
 
 def agreement_files(folder: str | Path) -> list[Path]:
     return sorted(Path(folder).glob("*.toml"))
+
+
+# -- finding the agreement to work on ------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+AGREEMENT_ENV = "SAMORDNING_AGREEMENT"
+AGREEMENTS_DIR_ENV = "SAMORDNING_AVTAL"
+
+
+def agreements_dir() -> Path:
+    """The folder of agreement files: ``$SAMORDNING_AVTAL``, else ``data/avtal`` of this checkout."""
+    return Path(os.environ.get(AGREEMENTS_DIR_ENV) or ROOT / "data" / "avtal")
+
+
+def agreement_path(choice: str | None = None) -> Path:
+    """The agreement file named by ``choice`` (a file path or an agreement id), else by
+    ``$SAMORDNING_AGREEMENT``, else the only file in the agreements folder."""
+    choice = choice or os.environ.get(AGREEMENT_ENV)
+    if choice and Path(choice).is_file():
+        return Path(choice).resolve()
+    files = agreement_files(agreements_dir())
+    if not files:
+        raise SamordningError(f"Hittar inga avtalsfiler (*.toml) i {agreements_dir()}.")
+    if choice:
+        for path in files:
+            if load_agreement(path).id == choice:
+                return path
+        raise SamordningError(f"Hittar inget avtal {choice!r}. Tillgängliga: "
+                              + ", ".join(load_agreement(f).id for f in files) + ".")
+    if len(files) > 1:
+        raise SamordningError("Flera avtal finns; välj ett med --agreement: "
+                              + ", ".join(load_agreement(f).id for f in files) + ".")
+    return files[0]
+
+
+def resolve_agreement(choice: str | None = None) -> Agreement:
+    return load_agreement(agreement_path(choice))

@@ -15,46 +15,16 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from samordning import __version__
 import pandas as pd
 
-from samordning.agreement import Agreement, agreement_files, load_agreement, quarter_label
+from samordning import __version__
+from samordning.agreement import AGREEMENT_ENV, ROOT, agreement_path, load_agreement, quarter_label, resolve_agreement
 from samordning.check import check
 from samordning.errors import SamordningError
 from samordning.followup import quarterly
 from samordning.imports import import_export, ledger
 from samordning.money import format_kr
 from samordning.store import DB_ENV, Store, default_db_path, resolve_url
-
-ROOT = Path(__file__).resolve().parent.parent
-AGREEMENT_ENV = "SAMORDNING_AGREEMENT"
-AGREEMENTS_DIR_ENV = "SAMORDNING_AVTAL"
-
-
-def agreements_dir() -> Path:
-    return Path(os.environ.get(AGREEMENTS_DIR_ENV) or ROOT / "data" / "avtal")
-
-
-def resolve_agreement(choice: str | None) -> Agreement:
-    """``--agreement`` as a file path or an agreement id; else ``$SAMORDNING_AGREEMENT``; else the only file
-    in the agreements folder."""
-    choice = choice or os.environ.get(AGREEMENT_ENV)
-    if choice and Path(choice).is_file():
-        return load_agreement(choice)
-    files = agreement_files(agreements_dir())
-    if not files:
-        raise SamordningError(f"Hittar inga avtalsfiler (*.toml) i {agreements_dir()}.")
-    agreements = [load_agreement(f) for f in files]
-    if choice:
-        for agreement in agreements:
-            if agreement.id == choice:
-                return agreement
-        raise SamordningError(f"Hittar inget avtal {choice!r}. Tillgängliga: "
-                              + ", ".join(a.id for a in agreements) + ".")
-    if len(agreements) > 1:
-        raise SamordningError("Flera avtal finns; välj ett med --agreement: "
-                              + ", ".join(a.id for a in agreements) + ".")
-    return agreements[0]
 
 
 def kronor(ore: int) -> float:
@@ -135,11 +105,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    agreement = resolve_agreement(args.agreement)
+    path = agreement_path(args.agreement)
+    load_agreement(path)  # refuse a malformed file here, not in the browser
     notebook = ROOT / "notebooks" / "dashboard.ipynb"
     if not notebook.is_file():
         raise SamordningError(f"Hittar inte instrumentpanelen {notebook}.")
-    env = dict(os.environ, **{DB_ENV: resolve_url(args.db), AGREEMENT_ENV: agreement.id})
+    env = dict(os.environ, **{DB_ENV: resolve_url(args.db), AGREEMENT_ENV: str(path)})
     Store.open(env[DB_ENV])  # create or upgrade the schema before any kernel starts
     command = [
         sys.executable, "-m", "voila", str(notebook),
@@ -209,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except Exception:  # noqa: BLE001 - the last line of defence: no traceback reaches the user
+    except Exception:
         if os.environ.get("SAMORDNING_DEBUG"):
             raise
         log = default_db_path().parent / "fel.log"

@@ -38,7 +38,7 @@ def _rows_for_quarter(quarter: int, rng: random.Random) -> list[tuple[object, ..
     voucher = 10000 * quarter
     months = range(3 * quarter - 2, 3 * quarter + 1)
 
-    def add(day: dt.date, account: str, cc: str, project: str, text: str, amount: Decimal) -> None:
+    def add(day: dt.date, account: str, cc: str, project: str, text: str, amount: Decimal) -> None:  # noqa: PLR0917
         nonlocal voucher
         voucher += 1
         rows.append((day, f"V{voucher}", account, cc, project, text, float(amount.quantize(CENT))))

@@ -32,8 +32,9 @@ class ImportResult:
         if self.duplicate:
             return (f"{self.filename}: filen är redan inläst (uppladdning {self.upload_id}, "
                     f"sha256 {self.sha256[:12]}…); inget har ändrats.")
+        total = format_kr(self.amount_imported_ore, ore_precision=True)
         lines = [f"{self.filename} (blad {self.sheet!r}): {self.rows_read} rader lästa, "
-                 f"{self.rows_imported} räknas som utfall, summa {format_kr(self.amount_imported_ore, ore_precision=True)}."]
+                 f"{self.rows_imported} räknas som utfall, summa {total}."]
         if self.left_out is not None:
             for item in self.left_out.itertuples():
                 lines.append(f"  utelämnade: {item.rows} rader, {format_kr(int(item.amount_ore), ore_precision=True)}"

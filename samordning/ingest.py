@@ -78,7 +78,7 @@ def read_export(content: bytes, filename: str) -> Export:
     for sheet in workbook.sheet_names:
         try:
             cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        except Exception:  # noqa: BLE001 - an unreadable sheet is reported, then the next is tried
+        except Exception:
             tried.append(Problem("bladet kan inte läsas", file=filename, sheet=sheet))
             continue
         found = _find_header(cells)

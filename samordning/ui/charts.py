@@ -43,8 +43,10 @@ def _kr(ore: pd.Series) -> list[float]:
     return [int(v) / 100 for v in ore]
 
 
-def quarter_figure(table: pd.DataFrame,
-                   title: str = "Förskott och utfall per kvartal<br><sup>avvikelse = förskott − utfall</sup>") -> go.Figure:
+QUARTER_TITLE = "Förskott och utfall per kvartal<br><sup>avvikelse = förskott − utfall</sup>"
+
+
+def quarter_figure(table: pd.DataFrame, title: str = QUARTER_TITLE) -> go.Figure:
     """Advance (outlined) against actual (solid) per quarter, with the variance labelled above.
 
     ``table`` is :func:`samordning.followup.quarterly` output (one row per quarter).

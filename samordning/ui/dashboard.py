@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 from dataclasses import dataclass
 
 import ipywidgets as ipw
 import pandas as pd
 import plotly.graph_objects as go
 
-from samordning.agreement import Agreement, quarter_label
+from samordning.agreement import Agreement, quarter_label, resolve_agreement
 from samordning.check import Finding, check
-from samordning.cli import AGREEMENT_ENV, resolve_agreement
 from samordning.errors import SamordningError
 from samordning.followup import Figure, key_figures, left_out_summary, quarterly
 from samordning.imports import ledger
@@ -111,8 +109,8 @@ def quarter_table_html(table: pd.DataFrame, a: Agreement) -> str:
         f"<td>{_e(format_percent(None if pd.isna(r.utilisation) else r.utilisation))}</td></tr>"
         for r in table.itertuples()
     )
-    total = (f"<tr><th>Summa</th><th>{_kr(int(table.advance_ore.sum()))}</th><th>{_kr(int(table.actual_ore.sum()))}</th>"
-             f"<th>{_kr(int(table.variance_ore.sum()))}</th><th></th><th></th></tr>")
+    sums = [_kr(int(table[c].sum())) for c in ("advance_ore", "actual_ore", "variance_ore")]
+    total = f"<tr><th>Summa</th><th>{sums[0]}</th><th>{sums[1]}</th><th>{sums[2]}</th><th></th><th></th></tr>"
     return (f'<div class="smd"><table>{head}{body}{total}</table>'
             f'<div class="sub">Förskott enligt planen i avtalsfilen ({_e(a.compensation.clause)}); '
             f'avvikelse = förskott − utfall; kvarstående medel återbetalas vid avtalets slut '
@@ -164,7 +162,7 @@ def message(text: str) -> ipw.HTML:
 def app() -> ipw.Widget:
     """The dashboard for the agreement and store named by the environment that ``samordning serve`` sets."""
     try:
-        agreement = resolve_agreement(os.environ.get(AGREEMENT_ENV))
+        agreement = resolve_agreement()
         return build_view(Snapshot.load(Store.open(), agreement))
     except SamordningError as exc:
         return message(exc.describe())
