@@ -7,6 +7,7 @@ log file whose path the message names (``SAMORDNING_DEBUG=1`` prints it instead)
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import subprocess
@@ -18,11 +19,20 @@ from pathlib import Path
 import pandas as pd
 
 from samordning import __version__
-from samordning.agreement import AGREEMENT_ENV, ROOT, agreement_path, load_agreement, quarter_label, resolve_agreement
+from samordning.agreement import (
+    AGREEMENT_ENV,
+    ROOT,
+    Agreement,
+    agreement_path,
+    load_agreement,
+    quarter_label,
+    resolve_agreement,
+)
 from samordning.check import check
 from samordning.errors import SamordningError
-from samordning.followup import quarterly
-from samordning.imports import import_export, ledger
+from samordning.followup import REASONS, classify, quarterly, withholding_cap
+from samordning.imports import current_user, import_export, ledger
+from samordning.ingest import parse_amounts
 from samordning.money import format_kr
 from samordning.store import DB_ENV, Store, default_db_path, resolve_url
 
@@ -69,14 +79,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_quarters(args: argparse.Namespace) -> int:
     agreement = resolve_agreement(args.agreement)
-    table = quarterly(agreement, ledger(Store.open(args.db), agreement), by_area=args.by_area)
+    store = Store.open(args.db)
+    table = quarterly(agreement, ledger(store, agreement), by_area=args.by_area,
+                      payments=store.payments(agreement.id))
     if args.json:
         records = []
         for row in table.itertuples():
             record: dict[str, object] = {"quarter": row.quarter}
             if args.by_area:
                 record["area"] = agreement.area(row.area).name
-            record.update(advance=kronor(row.advance_ore), actual=kronor(row.actual_ore),
+            record.update(advance=kronor(row.advance_ore), advance_source=row.source,
+                          planned=kronor(row.planned_ore), actual=kronor(row.actual_ore),
                           variance=kronor(row.variance_ore), balance=kronor(row.balance_ore),
                           utilisation=None if pd.isna(row.utilisation) else round(row.utilisation, 4))
             records.append(record)
@@ -87,6 +100,191 @@ def cmd_quarters(args: argparse.Namespace) -> int:
         print(f"{quarter_label(row.quarter)}{area}: förskott {format_kr(row.advance_ore)}, "
               f"utfall {format_kr(row.actual_ore)}, avvikelse {format_kr(row.variance_ore)}, "
               f"kvarstående {format_kr(row.balance_ore)}")
+    return 0
+
+
+def _parse_kr(text: str) -> int:
+    amounts, bad = parse_amounts(pd.Series([text], dtype=object))
+    if bad.iloc[0] or pd.isna(amounts.iloc[0]):
+        raise SamordningError(f"Beloppet {text!r} kan inte läsas; skriv till exempel 1329750 eller \"1 329 750,00\".")
+    return int(amounts.iloc[0])
+
+
+def _parse_date(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise SamordningError(f"Datumet {text!r} kan inte läsas; skriv ÅÅÅÅ-MM-DD, till exempel 2023-01-15.") from exc
+
+
+def _quarter(agreement: Agreement, text: str | None) -> str | None:
+    if text is None:
+        return None
+    quarter = text.upper().replace(" ", "").replace("KV", "Q")
+    if quarter not in agreement.quarters:
+        raise SamordningError(f"Kvartalet {text!r} ligger inte inom avtalet; "
+                              f"välj bland {', '.join(agreement.quarters)}.")
+    return quarter
+
+
+def _area(agreement: Agreement, text: str | None) -> str | None:
+    if text is None:
+        return None
+    for area in agreement.areas:
+        if text.casefold() in (area.key.casefold(), area.name.casefold()):
+            return area.key
+    raise SamordningError(f"Området {text!r} finns inte; välj bland "
+                          + ", ".join(f"{a.key} ({a.name})" for a in agreement.areas) + ".")
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    agreement = resolve_agreement(args.agreement)
+    frame = Store.open(args.db).uploads(agreement.id)
+    records = [{
+        "id": int(u.id), "sha256": u.sha256, "filename": u.filename, "user": u.uploaded_by,
+        "uploaded_at": pd.Timestamp(u.uploaded_at).isoformat(), "sheet": u.sheet, "size_bytes": int(u.size_bytes),
+        "periods": u.periods, "active_periods": u.active_periods, "status": u.status,
+        "rows_read": u.summary.get("rows_read"), "rows_counted": u.summary.get("rows_counted"),
+        "amount_counted": kronor(u.summary.get("amount_counted_ore", 0)),
+        "left_out": {k: {"rows": v["rows"], "amount": kronor(v["amount_ore"])}
+                     for k, v in u.summary.get("left_out", {}).items()},
+    } for u in frame.itertuples()]
+    if args.json:
+        _print_json(records)
+        return 0
+    if not records:
+        print("Inga uppladdningar ännu.")
+    for r in records:
+        print(f"{r['id']:>4}  {r['uploaded_at'][:16]}  {r['user']:<12} {r['filename']}  [{r['status']}]  "
+              f"{', '.join(r['periods'])}  {r['rows_read']} rader  sha256 {r['sha256'][:12]}…")
+    return 0
+
+
+def cmd_rows(args: argparse.Namespace) -> int:
+    agreement = resolve_agreement(args.agreement)
+    store = Store.open(args.db)
+    rows = classify(store.ledger(agreement.id, upload_id=args.upload), agreement)
+    if (quarter := _quarter(agreement, args.quarter)) is not None:
+        rows = rows[rows["quarter"] == quarter]
+    if (area := _area(agreement, args.area)) is not None:
+        rows = rows[rows["area"] == area]
+    if args.reason == "counted":
+        rows = rows[rows["reason"] == ""]
+    elif args.reason != "all":
+        rows = rows[rows["reason"] == args.reason]
+    records = [{
+        "upload_id": int(r.upload_id), "file": r.filename, "sheet": r.sheet, "row": int(r.excel_row),
+        "date": None if r.booking_date is None or pd.isna(r.booking_date) else str(r.booking_date)[:10],
+        "period": r.period, "account": r.account, "cost_centre": r.cost_centre, "project": r.project,
+        "voucher": r.voucher, "text": r.text, "amount": kronor(int(r.amount_ore)), "quarter": r.quarter,
+        "area": r.area, "reason": r.reason or None, "in_force": bool(r.in_force),
+    } for r in rows.itertuples()]
+    if args.json:
+        _print_json(records)
+        return 0
+    for r in records:
+        why = f"  [{REASONS[r['reason']]}]" if r["reason"] else ""
+        print(f"{r['file']}:{r['row']:<5} {r['date'] or r['period'] or '':<10} {r['account']:<6} {r['project']:<6} "
+              f"{format_kr(round(r['amount'] * 100), ore_precision=True):>18}  {r['text']}{why}")
+    total = int(rows["amount_ore"].sum())
+    print(f"{len(records)} rader, summa {format_kr(total, ore_precision=True)}")
+    return 0
+
+
+def cmd_revert(args: argparse.Namespace) -> int:
+    agreement = resolve_agreement(args.agreement)
+    stepped = Store.open(args.db).reinstate(agreement.id, args.upload, args.user or current_user())
+    print(f"Uppladdning {args.upload} gäller igen för alla sina månader.")
+    for month, ids in sorted(stepped.items()):
+        print(f"  {month}: uppladdning {', '.join(map(str, ids))} står åt sidan")
+    return 0
+
+
+def cmd_payment(args: argparse.Namespace) -> int:
+    agreement = resolve_agreement(args.agreement)
+    store = Store.open(args.db)
+    if args.action == "add":
+        if not (args.quarter and args.amount and args.invoice):
+            raise SamordningError("Ange --quarter, --amount och --invoice för en betalning.")
+        pid = store.add_payment(agreement_id=agreement.id, quarter=_quarter(agreement, args.quarter) or "",
+                                amount_ore=_parse_kr(args.amount), invoice_no=args.invoice,
+                                invoiced_on=_parse_date(args.invoiced), paid_on=_parse_date(args.paid),
+                                user=args.user or current_user(), note=args.note or "")
+        print(f"Betalning {pid} registrerad.")
+        return 0
+    frame = store.payments(agreement.id)
+    records = [{"id": int(p.id), "quarter": p.quarter, "invoice_no": p.invoice_no,
+                "invoiced_on": None if pd.isna(p.invoiced_on) else str(p.invoiced_on)[:10],
+                "paid_on": None if pd.isna(p.paid_on) else str(p.paid_on)[:10],
+                "amount": kronor(int(p.amount_ore)), "note": p.note, "by": p.by} for p in frame.itertuples()]
+    if args.json:
+        _print_json(records)
+    else:
+        for r in records:
+            print(f"{r['id']:>3} {r['quarter']} faktura {r['invoice_no']} {format_kr(round(r['amount'] * 100))} "
+                  f"fakturerad {r['invoiced_on'] or '–'} betald {r['paid_on'] or '–'}")
+    return 0
+
+
+def cmd_withhold(args: argparse.Namespace) -> int:
+    agreement = resolve_agreement(args.agreement)
+    store = Store.open(args.db)
+    if args.action == "add":
+        area = _area(agreement, args.area)
+        if area is None or not args.amount or not args.reason:
+            raise SamordningError("Ange --area, --amount och --reason för ett innehållande.")
+        wid = store.add_withholding(
+            agreement_id=agreement.id, area=area, amount_ore=_parse_kr(args.amount), reason=args.reason,
+            withheld_on=_parse_date(args.date) or dt.date.today(), cap_ore=withholding_cap(agreement, area),
+            clause=agreement.dispute.clause, user=args.user or current_user())
+        print(f"Innehållande {wid} registrerat (tak {format_kr(withholding_cap(agreement, area))}, "
+              f"{agreement.dispute.clause}).")
+    elif args.action == "release":
+        if args.id is None:
+            raise SamordningError("Ange --id för det innehållande som släpps.")
+        store.release_withholding(agreement.id, args.id, _parse_date(args.date) or dt.date.today())
+        print(f"Innehållande {args.id} släppt.")
+    else:
+        frame = store.withholdings(agreement.id)
+        records = [{"id": int(w.id), "area": w.area, "amount": kronor(int(w.amount_ore)), "reason": w.reason,
+                    "withheld_on": str(w.withheld_on)[:10],
+                    "released_on": None if pd.isna(w.released_on) else str(w.released_on)[:10],
+                    "cap": kronor(withholding_cap(agreement, w.area))} for w in frame.itertuples()]
+        if args.json:
+            _print_json(records)
+        else:
+            for r in records:
+                print(f"{r['id']:>3} {agreement.area(r['area']).name}: {format_kr(round(r['amount'] * 100))} "
+                      f"från {r['withheld_on']} släppt {r['released_on'] or '–'} – {r['reason']}")
+    return 0
+
+
+def cmd_comment(args: argparse.Namespace) -> int:
+    agreement = resolve_agreement(args.agreement)
+    store = Store.open(args.db)
+    if args.action == "add":
+        if not args.text:
+            raise SamordningError("Ange kommentarens text med --text.")
+        cid = store.add_comment(agreement_id=agreement.id, text=args.text, author=args.user or current_user(),
+                                quarter=_quarter(agreement, args.quarter), area=_area(agreement, args.area))
+        print(f"Kommentar {cid} sparad.")
+        return 0
+    frame = store.comments(agreement.id, history=args.history)
+    records = [{"id": int(c.id), "quarter": c.quarter, "area": c.area, "text": c.text, "author": c.author,
+                "at": pd.Timestamp(c.at).isoformat(), "current": bool(c.current),
+                "supersedes": None if pd.isna(c.supersedes) else int(c.supersedes)} for c in frame.itertuples()]
+    if args.json:
+        _print_json(records)
+    else:
+        for r in records:
+            target = " ".join(x for x in (r["quarter"], r["area"]) if x) or "hela avtalet"
+            print(f"{r['id']:>3} [{target}] {r['author']} {r['at'][:16]}: {r['text']}")
     return 0
 
 
@@ -160,6 +358,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="skriv JSON (belopp i kronor)")
     p.set_defaults(func=cmd_quarters)
 
+    p = sub.add_parser("history", parents=[common], help="uppladdningarnas historik (med sha256)")
+    p.add_argument("--json", action="store_true", help="skriv JSON")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("rows", parents=[common], help="raderna bakom en siffra, med källfil och rad")
+    p.add_argument("--upload", type=int, help="bara en uppladdning (också ersatta rader)")
+    p.add_argument("--quarter", help="kvartal, t.ex. 2023Q2")
+    p.add_argument("--area", help="område (nyckel eller namn)")
+    p.add_argument("--reason", default="all", choices=["all", "counted", *REASONS],
+                   help="counted = räknas som utfall; annars skälet att raden utelämnats")
+    p.add_argument("--json", action="store_true", help="skriv JSON")
+    p.set_defaults(func=cmd_rows)
+
+    p = sub.add_parser("revert", parents=[common], help="låt en ersatt uppladdning gälla igen")
+    p.add_argument("upload", type=int, metavar="UPPLADDNING")
+    p.add_argument("--user", help="vem som gör ändringen")
+    p.set_defaults(func=cmd_revert)
+
+    p = sub.add_parser("payment", parents=[common], help="fakturerade och betalda förskott (§6)")
+    p.add_argument("action", choices=["add", "list"])
+    p.add_argument("--quarter")
+    p.add_argument("--amount", help="belopp i kronor")
+    p.add_argument("--invoice", help="fakturanummer")
+    p.add_argument("--invoiced", help="fakturadatum ÅÅÅÅ-MM-DD")
+    p.add_argument("--paid", help="betaldatum ÅÅÅÅ-MM-DD")
+    p.add_argument("--note")
+    p.add_argument("--user")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_payment)
+
+    p = sub.add_parser("withhold", parents=[common], help="innehållen ersättning vid tvist (§10)")
+    p.add_argument("action", choices=["add", "release", "list"])
+    p.add_argument("--area")
+    p.add_argument("--amount", help="belopp i kronor")
+    p.add_argument("--reason")
+    p.add_argument("--date", help="ÅÅÅÅ-MM-DD (annars i dag)")
+    p.add_argument("--id", type=int, help="innehållandet som släpps")
+    p.add_argument("--user")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_withhold)
+
+    p = sub.add_parser("comment", parents=[common], help="kommentarer till avvikelser")
+    p.add_argument("action", choices=["add", "list"])
+    p.add_argument("--quarter")
+    p.add_argument("--area")
+    p.add_argument("--text")
+    p.add_argument("--history", action="store_true", help="visa också tidigare versioner")
+    p.add_argument("--user")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_comment)
+
     p = sub.add_parser("check", parents=[common], help="avtalets egna motsägelser och luckor")
     p.add_argument("--json", action="store_true", help="skriv JSON")
     p.set_defaults(func=cmd_check)
@@ -180,6 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into head and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception:
         if os.environ.get("SAMORDNING_DEBUG"):
             raise

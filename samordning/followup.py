@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from samordning.agreement import Agreement, quarter_of
-from samordning.money import share_of
+from samordning.money import format_kr, share_of
 
 # Why a row does not count, in the order the rules are applied (the first that matches wins).
 REASONS: dict[str, str] = {
@@ -94,28 +94,51 @@ def advance_plan(agreement: Agreement) -> pd.DataFrame:
 
 # -- the quarterly table ------------------------------------------------------------------------
 
-def quarterly(agreement: Agreement, rows: pd.DataFrame, *, by_area: bool = False) -> pd.DataFrame:
+def advances(agreement: Agreement, payments: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per quarter: the planned advance, the registered (invoiced/paid) amount where any is registered, and
+    the advance the follow-up uses — the registered amount where it exists, the plan elsewhere (``source``)."""
+    plan = advance_plan(agreement)
+    registered = pd.Series(dtype="int64")
+    if payments is not None and len(payments):
+        registered = payments.groupby("quarter")["amount_ore"].sum().astype("int64")
+    has = plan["quarter"].isin(registered.index).to_numpy()
+    plan["planned_ore"] = plan["advance_ore"]
+    plan["registered_ore"] = plan["quarter"].map(registered).astype("Int64")
+    plan["advance_ore"] = plan["registered_ore"].where(has, plan["planned_ore"]).astype("int64")
+    plan["source"] = ["registrerad" if h else "plan" for h in has]
+    return plan
+
+
+def quarterly(agreement: Agreement, rows: pd.DataFrame, *, by_area: bool = False,
+              payments: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per quarter (and area): advance, actual, variance, cumulative balance and utilisation.
 
-    ``rows`` are classified ledger rows (see :func:`classify`). Variance = advance − actual;
+    ``rows`` are classified ledger rows (see :func:`classify`). The advance is the registered payment where
+    one is registered, else the plan (column ``source``). Variance = advance − actual;
     balance = advances so far − actuals so far (§6: what is left is paid back at the end).
     """
-    plan = advance_plan(agreement)
+    plan = advances(agreement, payments)
     used = counted(rows)
     if by_area:
         keys = [a.key for a in agreement.areas]
         index = pd.MultiIndex.from_product([agreement.quarters, keys], names=["quarter", "area"])
-        advance = pd.Series(
-            [agreement.area_shares_ore(int(ore))[k] for ore in plan["advance_ore"] for k in keys],
-            index=index, dtype="int64",
-        )
+
+        def per_area(column: str) -> pd.Series:
+            return pd.Series([agreement.area_shares_ore(int(ore))[k] for ore in plan[column] for k in keys],
+                             index=index, dtype="int64")
+
+        advance, planned = per_area("advance_ore"), per_area("planned_ore")
+        source = pd.Series([s for s in plan["source"] for _ in keys], index=index)
         actual = used.groupby(["quarter", "area"])["amount_ore"].sum()
     else:
         index = pd.Index(agreement.quarters, name="quarter")
         advance = pd.Series(plan["advance_ore"].to_numpy(), index=index, dtype="int64")
+        planned = pd.Series(plan["planned_ore"].to_numpy(), index=index, dtype="int64")
+        source = pd.Series(plan["source"].to_numpy(), index=index)
         actual = used.groupby("quarter")["amount_ore"].sum()
     actual = actual.reindex(index, fill_value=0).astype("int64")
-    table = pd.DataFrame({"advance_ore": advance, "actual_ore": actual}, index=index)
+    table = pd.DataFrame({"planned_ore": planned, "advance_ore": advance, "source": source,
+                          "actual_ore": actual}, index=index)
     table["variance_ore"] = table["advance_ore"] - table["actual_ore"]
     group = table.groupby(level="area") if by_area else table
     table["balance_ore"] = group["variance_ore"].cumsum().astype("int64")
@@ -149,10 +172,11 @@ def data_month(agreement: Agreement, rows: pd.DataFrame) -> str | None:
     return str(months.max()) if len(months) else None
 
 
-def forecast(agreement: Agreement, rows: pd.DataFrame, as_of: str | None = None) -> Forecast:
+def forecast(agreement: Agreement, rows: pd.DataFrame, as_of: str | None = None,
+             payments: pd.DataFrame | None = None) -> Forecast:
     as_of = as_of or data_month(agreement, rows)
     used = counted(rows)
-    planned = int(advance_plan(agreement)["advance_ore"].sum())
+    planned = int(advances(agreement, payments)["advance_ore"].sum())
     if as_of is None:
         elapsed, actual, average, total = 0, 0, 0, 0
     else:
@@ -185,30 +209,37 @@ class Figure:
     note: str = ""
 
 
-def key_figures(agreement: Agreement, rows: pd.DataFrame) -> list[Figure]:
+def key_figures(agreement: Agreement, rows: pd.DataFrame, payments: pd.DataFrame | None = None) -> list[Figure]:
     """The overview's key figures, each with the clause it rests on.
 
     "So far" means up to the newest month with data: the advances due by then, the actuals booked by then.
+    Advances are the registered payments where there are any, the plan elsewhere.
     """
-    fc = forecast(agreement, rows)
-    plan = advance_plan(agreement)
+    fc = forecast(agreement, rows, payments=payments)
+    plan = advances(agreement, payments)
     if fc.as_of is None:
-        advanced, note = 0, "inga uppgifter om utfall ännu"
+        advanced, registered, note = 0, 0, "inga uppgifter om utfall ännu"
     else:
         end_of_month = (pd.Period(fc.as_of, "M").end_time).date()
-        advanced = int(plan.loc[plan["due"].map(lambda d: d is not None and d <= end_of_month), "advance_ore"].sum())
+        due = plan[plan["due"].map(lambda d: d is not None and d <= end_of_month).astype(bool)]
+        advanced = int(due["advance_ore"].sum())
+        registered = int(due["registered_ore"].fillna(0).sum())
         note = f"till och med {fc.as_of}"
+    n_registered = int((plan["source"] == "registrerad").sum())
+    advance_note = (f"{n_registered} registrerade ({format_kr(registered)}), övriga enligt plan, {note}"
+                    if n_registered else f"enligt plan, {note}")
     comp = agreement.compensation
     repayment_note = f"prognos: {fc.elapsed_months} månader utfall, {fc.remaining_months} kvar"
     if fc.overspend_ore:
-        repayment_note = "prognosen överskrider förskotten; överskridande regleras inte i avtalet"
+        repayment_note = (f"prognosen överskrider förskotten med {format_kr(fc.overspend_ore)}; "
+                          "överskridande regleras inte i avtalet")
     return [
         Figure("compensation", "Ersättning", agreement.compensation_ore, comp.clause, "avtalad ersättning"),
-        Figure("advanced", "Förskott hittills", advanced, comp.clause, f"enligt plan, {note}"),
+        Figure("advanced", "Förskott hittills", advanced, comp.clause, advance_note),
         Figure("actual", "Utfall hittills", fc.actual_ore, agreement.report.clause, note),
         Figure("unspent", "Kvarstående medel", advanced - fc.actual_ore, comp.repayment_clause,
                "förskott minus utfall"),
         Figure("forecast", "Prognos till avtalets slut", fc.forecast_ore, comp.repayment_clause, repayment_note),
         Figure("repayment", "Prognostiserad återbetalning", fc.repayment_ore, comp.repayment_clause,
-               "planerade förskott minus prognos"),
+               "förskott enligt plan minus prognos"),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -26,6 +26,7 @@ class ImportResult:
     rows_imported: int = 0
     amount_imported_ore: int = 0
     left_out: pd.DataFrame | None = None   # reason, label, rows, amount_ore
+    replaced: dict[str, list[int]] = field(default_factory=dict)  # month → older uploads it replaces
 
     def summary(self) -> str:
         """A short Swedish summary for the CLI and the dashboard."""
@@ -33,12 +34,14 @@ class ImportResult:
             return (f"{self.filename}: filen är redan inläst (uppladdning {self.upload_id}, "
                     f"sha256 {self.sha256[:12]}…); inget har ändrats.")
         total = format_kr(self.amount_imported_ore, ore_precision=True)
-        lines = [f"{self.filename} (blad {self.sheet!r}): {self.rows_read} rader lästa, "
-                 f"{self.rows_imported} räknas som utfall, summa {total}."]
+        lines = [f"{self.filename} (blad {self.sheet!r}): uppladdning {self.upload_id}, {self.rows_read} rader "
+                 f"lästa, {self.rows_imported} räknas som utfall, summa {total}."]
         if self.left_out is not None:
             for item in self.left_out.itertuples():
-                lines.append(f"  utelämnade: {item.rows} rader, {format_kr(int(item.amount_ore), ore_precision=True)}"
-                             f" – {item.label}")
+                lines.append(f"  utelämnade: {item.rows} {'rad' if item.rows == 1 else 'rader'}, "
+                             f"{format_kr(int(item.amount_ore), ore_precision=True)} – {item.label}")
+        for month, older in sorted(self.replaced.items()):
+            lines.append(f"  ersätter {month} från uppladdning {', '.join(map(str, older))}")
         return "\n".join(lines)
 
 
@@ -47,6 +50,19 @@ def current_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "okänd"
+
+
+def summarise(rows: pd.DataFrame) -> dict[str, object]:
+    """Counts and sums of classified rows, as stored with the upload (JSON-friendly, öre)."""
+    used = counted(rows)
+    left = left_out_summary(rows)
+    return {
+        "rows_read": len(rows),
+        "rows_counted": len(used),
+        "amount_counted_ore": int(used["amount_ore"].sum()),
+        "left_out": {r.reason: {"rows": int(r.rows), "amount_ore": int(r.amount_ore)} for r in left.itertuples()},
+        "areas": sorted(used["area"].dropna().unique().tolist()),
+    }
 
 
 def import_export(store: Store, agreement: Agreement, filename: str, content: bytes,
@@ -58,15 +74,17 @@ def import_export(store: Store, agreement: Agreement, filename: str, content: by
         return ImportResult(filename, sha256, existing, duplicate=True)
     export = read_export(content, filename)
     rows = classify(export.rows, agreement)
-    upload_id = store.add_upload(agreement_id=agreement.id, filename=filename, content=content, sha256=sha256,
-                                 user=user or current_user(), sheet=export.sheet, header_row=export.header_row,
-                                 rows=export.rows)
-    used = counted(rows)
-    return ImportResult(filename, sha256, upload_id, duplicate=False, sheet=export.sheet, rows_read=len(rows),
-                        rows_imported=len(used), amount_imported_ore=int(used["amount_ore"].sum()),
-                        left_out=left_out_summary(rows))
+    summary = summarise(rows)
+    upload_id, replaced = store.add_upload(
+        agreement_id=agreement.id, filename=filename, content=content, sha256=sha256,
+        user=user or current_user(), sheet=export.sheet, header_row=export.header_row, rows=export.rows,
+        summary=summary)
+    return ImportResult(filename, sha256, upload_id, duplicate=False, sheet=export.sheet,
+                        rows_read=len(rows), rows_imported=int(summary["rows_counted"]),  # type: ignore[call-overload]
+                        amount_imported_ore=int(summary["amount_counted_ore"]),  # type: ignore[call-overload]
+                        left_out=left_out_summary(rows), replaced=replaced)
 
 
 def ledger(store: Store, agreement: Agreement) -> pd.DataFrame:
-    """The agreement's stored rows, classified: what the follow-up and the views compute from."""
+    """The agreement's rows in force, classified: what the follow-up and the views compute from."""
     return classify(store.ledger(agreement.id), agreement)

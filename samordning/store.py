@@ -1,13 +1,22 @@
-"""Storage: uploads with their original bytes and the ledger rows read from them.
+"""Storage: uploads with their original bytes, the ledger rows read from them, their history,
+payments, withholdings and comments — each belonging to one agreement.
 
-SQLite is the embedded default; any SQLAlchemy URL (PostgreSQL for a shared store) goes through the
-same code. The schema is versioned with Alembic and upgraded in place when a store is opened.
+SQLite is the embedded default (WAL, busy timeout); any SQLAlchemy URL (PostgreSQL for a shared store)
+goes through the same code. The schema is versioned with Alembic and upgraded in place on open.
+
+Corrections: an upload covers the months of its rows. A newer upload of the same agreement that covers a
+month replaces the older uploads' rows of that month; the older upload stays, marked as (partly)
+replaced, and can be reinstated, which in turn sets the newer rows of its months aside.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import os
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -32,7 +41,7 @@ uploads = sa.Table(
     sa.Column("header_row", sa.Integer, nullable=False),
     sa.Column("size_bytes", sa.BigInteger, nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
 )
 ledger_rows = sa.Table(
     "ledger_rows", metadata,
@@ -51,6 +60,57 @@ ledger_rows = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("amount_ore", sa.BigInteger, nullable=False),
     sa.Column("row_kind", sa.String(8), nullable=False),
+)
+upload_months = sa.Table(
+    "upload_months", metadata,
+    sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id"), primary_key=True),
+    sa.Column("period", sa.String(7), primary_key=True),
+    sa.Column("replaced_by", sa.Integer, sa.ForeignKey("uploads.id")),
+)
+upload_events = sa.Table(
+    "upload_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id"), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("by", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+payments = sa.Table(
+    "payments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("agreement_id", sa.String(64), nullable=False),
+    sa.Column("quarter", sa.String(6), nullable=False),
+    sa.Column("invoice_no", sa.String(64), nullable=False),
+    sa.Column("invoiced_on", sa.Date),
+    sa.Column("paid_on", sa.Date),
+    sa.Column("amount_ore", sa.BigInteger, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("by", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+withholdings = sa.Table(
+    "withholdings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("agreement_id", sa.String(64), nullable=False),
+    sa.Column("area", sa.String(64), nullable=False),
+    sa.Column("amount_ore", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("withheld_on", sa.Date, nullable=False),
+    sa.Column("released_on", sa.Date),
+    sa.Column("by", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+comments = sa.Table(
+    "comments", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("agreement_id", sa.String(64), nullable=False),
+    sa.Column("quarter", sa.String(6)),
+    sa.Column("area", sa.String(64)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("author", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("supersedes", sa.Integer, sa.ForeignKey("comments.id")),
 )
 ROW_COLUMNS = [c.name for c in ledger_rows.columns if c.name not in ("id", "upload_id")]
 
@@ -71,12 +131,23 @@ def resolve_url(db: str | Path | None) -> str:
     return f"sqlite:///{path}"
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA busy_timeout=60000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(conn: sa.engine.Connection) -> None:
+    # A writing transaction takes the write lock when it begins, so two writers queue on the busy timeout
+    # instead of failing when a reader upgrades to a writer ("database is locked" on a deferred BEGIN).
+    # Readers begin deferred and read a snapshot (WAL) without waiting for writers.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
 
 class Store:
@@ -88,20 +159,49 @@ class Store:
             raise SamordningError(f"Databasadressen {url!r} går inte att använda: {exc}") from exc
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            # pysqlite's own transaction handling is off; we emit BEGIN ourselves (SQLAlchemy's recipe).
+            sa.event.listen(self.engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
+            sa.event.listen(self.engine, "begin", _sqlite_begin)
         self.upgrade()
 
     @classmethod
     def open(cls, db: str | Path | None = None) -> Store:
         return cls(resolve_url(db))
 
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sa.engine.Connection]:
+        """A writing transaction: committed when the block ends, rolled back on any error."""
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            yield conn
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _migration_lock(self, conn: sa.engine.Connection) -> Iterator[None]:
+        """One process migrates at a time (two servers may start against a new database together)."""
+        if self.engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(b"samordning")})
+            yield
+        else:  # SQLite: the writing transaction's BEGIN IMMEDIATE already serialises migrations
+            yield
+
     def upgrade(self) -> None:
         """Bring the schema to the newest version (creates it in an empty database)."""
         config = Config()
         config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         try:
-            with self.engine.begin() as connection:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+            with self.engine.connect() as raw:
+                if self.engine.dialect.name == "sqlite":
+                    # Alembic's batch mode rebuilds tables on SQLite; foreign keys must be off for that, and
+                    # the pragma only takes effect outside a transaction (Alembic's documented recipe).
+                    raw.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+                try:
+                    with raw.execution_options(write=True).begin(), self._migration_lock(raw):
+                        config.attributes["connection"] = raw
+                        command.upgrade(config, "head")
+                finally:
+                    if self.engine.dialect.name == "sqlite":
+                        raw.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
         except sa.exc.OperationalError as exc:
             raise SamordningError(f"Databasen {self.engine.url!r} kan inte öppnas: {exc.orig}") from exc
 
@@ -113,34 +213,206 @@ class Store:
                 uploads.c.agreement_id == agreement_id, uploads.c.sha256 == sha256))
 
     def add_upload(self, *, agreement_id: str, filename: str, content: bytes, sha256: str, user: str,
-                   sheet: str, header_row: int, rows: pd.DataFrame) -> int:
-        """Store an upload and its rows in one transaction: all of it lands, or nothing does."""
-        with self.engine.begin() as conn:
-            upload_id = conn.execute(uploads.insert().values(
+                   sheet: str, header_row: int, rows: pd.DataFrame, summary: dict[str, object] | None = None
+                   ) -> tuple[int, dict[str, list[int]]]:
+        """Store an upload and its rows in one transaction: all of it lands, or nothing does.
+
+        Returns the new id and, per month it covers, the older uploads whose rows of that month it replaces.
+        """
+        months = sorted({p for p in rows["period"].dropna()})
+        with self._write() as conn:
+            upload_id = int(conn.execute(uploads.insert().values(
                 agreement_id=agreement_id, sha256=sha256, filename=filename, uploaded_by=user,
-                uploaded_at=dt.datetime.now(dt.UTC), sheet=sheet, header_row=header_row,
-                size_bytes=len(content), content=content, status="active",
-            )).inserted_primary_key[0]
+                uploaded_at=_now(), sheet=sheet, header_row=header_row, size_bytes=len(content),
+                content=content, summary=json.dumps(summary or {}, ensure_ascii=False),
+            )).inserted_primary_key[0])
             records = rows[ROW_COLUMNS].astype(object).where(rows[ROW_COLUMNS].notna(), None)
             records.insert(0, "upload_id", upload_id)
             if len(records):
                 conn.execute(ledger_rows.insert(), records.to_dict("records"))
-        return int(upload_id)
+            replaced = self._take_months(conn, agreement_id, upload_id, months)
+            if months:
+                conn.execute(upload_months.insert(), [{"upload_id": upload_id, "period": m} for m in months])
+            detail = "; ".join(f"{m}: ersätter uppladdning {', '.join(map(str, ids))}"
+                               for m, ids in sorted(replaced.items()))
+            conn.execute(upload_events.insert().values(upload_id=upload_id, action="imported", detail=detail,
+                                                       by=user, at=_now()))
+        return upload_id, replaced
+
+    def _take_months(self, conn: sa.engine.Connection, agreement_id: str, upload_id: int,
+                     months: list[str]) -> dict[str, list[int]]:
+        """Mark the active rows of other uploads in ``months`` as replaced by ``upload_id``."""
+        if not months:
+            return {}
+        current = conn.execute(
+            sa.select(upload_months.c.upload_id, upload_months.c.period)
+            .join(uploads, uploads.c.id == upload_months.c.upload_id)
+            .where(uploads.c.agreement_id == agreement_id, uploads.c.id != upload_id,
+                   upload_months.c.period.in_(months), upload_months.c.replaced_by.is_(None))
+        ).all()
+        replaced: dict[str, list[int]] = {}
+        for other, period in current:
+            replaced.setdefault(period, []).append(other)
+            conn.execute(upload_months.update()
+                         .where(upload_months.c.upload_id == other, upload_months.c.period == period)
+                         .values(replaced_by=upload_id))
+        return replaced
+
+    def reinstate(self, agreement_id: str, upload_id: int, user: str) -> dict[str, list[int]]:
+        """Bring a replaced upload back for all its months; the uploads that replaced it step aside there."""
+        with self._write() as conn:
+            exists = conn.scalar(sa.select(uploads.c.id).where(uploads.c.id == upload_id,
+                                                               uploads.c.agreement_id == agreement_id))
+            if exists is None:
+                raise SamordningError(f"Uppladdning {upload_id} finns inte för avtal {agreement_id}.")
+            months = list(conn.scalars(sa.select(upload_months.c.period)
+                                       .where(upload_months.c.upload_id == upload_id)))
+            stepped_aside = self._take_months(conn, agreement_id, upload_id, months)
+            conn.execute(upload_months.update().where(upload_months.c.upload_id == upload_id)
+                         .values(replaced_by=None))
+            detail = "; ".join(f"{m}: ersätter uppladdning {', '.join(map(str, ids))}"
+                               for m, ids in sorted(stepped_aside.items()))
+            conn.execute(upload_events.insert().values(upload_id=upload_id, action="reinstated",
+                                                       detail=detail, by=user, at=_now()))
+        return stepped_aside
 
     def uploads(self, agreement_id: str) -> pd.DataFrame:
+        """The upload history: one row per upload with its months, the months still in force, and its status
+        (``aktiv``, ``delvis ersatt``, ``ersatt``)."""
         query = (sa.select(uploads.c.id, uploads.c.sha256, uploads.c.filename, uploads.c.uploaded_by,
-                           uploads.c.uploaded_at, uploads.c.sheet, uploads.c.size_bytes, uploads.c.status)
+                           uploads.c.uploaded_at, uploads.c.sheet, uploads.c.header_row, uploads.c.size_bytes,
+                           uploads.c.summary)
                  .where(uploads.c.agreement_id == agreement_id).order_by(uploads.c.id))
+        months_q = (sa.select(upload_months).join(uploads, uploads.c.id == upload_months.c.upload_id)
+                    .where(uploads.c.agreement_id == agreement_id))
         with self.engine.connect() as conn:
-            return pd.read_sql(query, conn)
+            frame = pd.read_sql(query, conn)
+            months = pd.read_sql(months_q, conn)
+        by_upload = months.groupby("upload_id")
+        frame["periods"] = frame["id"].map(by_upload["period"].apply(sorted)).apply(
+            lambda v: v if isinstance(v, list) else [])
+        active = months[months["replaced_by"].isna()].groupby("upload_id")["period"].apply(sorted)
+        frame["active_periods"] = frame["id"].map(active).apply(lambda v: v if isinstance(v, list) else [])
+        frame["status"] = [
+            "aktiv" if len(a) == len(p) else ("ersatt" if not a else "delvis ersatt")
+            for a, p in zip(frame["active_periods"], frame["periods"], strict=True)
+        ]
+        frame["summary"] = frame["summary"].map(json.loads)
+        frame["uploaded_at"] = pd.to_datetime(frame["uploaded_at"], utc=True)
+        return frame
 
-    def ledger(self, agreement_id: str) -> pd.DataFrame:
-        """All ledger rows of the agreement's active uploads, with the upload's file name."""
-        query = (sa.select(ledger_rows.c.upload_id, uploads.c.filename, *[ledger_rows.c[c] for c in ROW_COLUMNS])
+    def upload_content(self, agreement_id: str, upload_id: int) -> tuple[str, bytes]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(uploads.c.filename, uploads.c.content).where(
+                uploads.c.id == upload_id, uploads.c.agreement_id == agreement_id)).first()
+        if row is None:
+            raise SamordningError(f"Uppladdning {upload_id} finns inte för avtal {agreement_id}.")
+        return row.filename, bytes(row.content)
+
+    def events(self, agreement_id: str) -> pd.DataFrame:
+        query = (sa.select(upload_events).join(uploads, uploads.c.id == upload_events.c.upload_id)
+                 .where(uploads.c.agreement_id == agreement_id).order_by(upload_events.c.id))
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(query, conn)
+        frame["at"] = pd.to_datetime(frame["at"], utc=True)
+        return frame
+
+    def ledger(self, agreement_id: str, upload_id: int | None = None) -> pd.DataFrame:
+        """The ledger rows in force for an agreement (rows of replaced months are left out), with the upload's
+        id and file name. With ``upload_id``: all rows of that upload, in force or not, and ``in_force``."""
+        active_month = sa.exists().where(upload_months.c.upload_id == ledger_rows.c.upload_id,
+                                         upload_months.c.period == ledger_rows.c.period,
+                                         upload_months.c.replaced_by.is_(None))
+        any_active = sa.exists().where(upload_months.c.upload_id == ledger_rows.c.upload_id,
+                                       upload_months.c.replaced_by.is_(None))
+        in_force = sa.or_(active_month, sa.and_(ledger_rows.c.period.is_(None), any_active))
+        query = (sa.select(ledger_rows.c.upload_id, uploads.c.filename, *[ledger_rows.c[c] for c in ROW_COLUMNS],
+                           in_force.label("in_force"))
                  .join(uploads, uploads.c.id == ledger_rows.c.upload_id)
-                 .where(uploads.c.agreement_id == agreement_id, uploads.c.status == "active")
+                 .where(uploads.c.agreement_id == agreement_id)
                  .order_by(ledger_rows.c.id))
+        query = query.where(ledger_rows.c.upload_id == upload_id) if upload_id is not None else query.where(in_force)
         with self.engine.connect() as conn:
             frame = pd.read_sql(query, conn)
         frame["amount_ore"] = frame["amount_ore"].astype("int64")
+        frame["in_force"] = frame["in_force"].astype(bool)
+        return frame
+
+    # -- payments and withholdings -------------------------------------------------------------------
+
+    def add_payment(self, *, agreement_id: str, quarter: str, amount_ore: int, invoice_no: str,
+                    invoiced_on: dt.date | None, paid_on: dt.date | None, user: str, note: str = "") -> int:
+        with self._write() as conn:
+            return int(conn.execute(payments.insert().values(
+                agreement_id=agreement_id, quarter=quarter, invoice_no=invoice_no, invoiced_on=invoiced_on,
+                paid_on=paid_on, amount_ore=amount_ore, note=note, by=user, at=_now())).inserted_primary_key[0])
+
+    def payments(self, agreement_id: str) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(sa.select(payments).where(payments.c.agreement_id == agreement_id)
+                                .order_by(payments.c.quarter, payments.c.id), conn)
+        frame["amount_ore"] = frame["amount_ore"].astype("int64")
+        return frame
+
+    def add_withholding(self, *, agreement_id: str, area: str, amount_ore: int, reason: str,
+                        withheld_on: dt.date, cap_ore: int, clause: str, user: str) -> int:
+        """Record a withholding; refuse it when the area's unreleased withholdings would pass the cap."""
+        with self._write() as conn:
+            held = conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(withholdings.c.amount_ore), 0)).where(
+                withholdings.c.agreement_id == agreement_id, withholdings.c.area == area,
+                withholdings.c.released_on.is_(None)))
+            if int(held) + amount_ore > cap_ore:
+                from samordning.money import format_kr
+
+                raise SamordningError(
+                    f"Innehållandet avvisas: högst {format_kr(cap_ore)} får hållas inne för området ({clause}); "
+                    f"redan innehållet {format_kr(int(held))}, begärt {format_kr(amount_ore)}.")
+            return int(conn.execute(withholdings.insert().values(
+                agreement_id=agreement_id, area=area, amount_ore=amount_ore, reason=reason,
+                withheld_on=withheld_on, by=user, at=_now())).inserted_primary_key[0])
+
+    def release_withholding(self, agreement_id: str, withholding_id: int, released_on: dt.date) -> None:
+        with self._write() as conn:
+            done = conn.execute(withholdings.update().where(
+                withholdings.c.id == withholding_id, withholdings.c.agreement_id == agreement_id,
+                withholdings.c.released_on.is_(None)).values(released_on=released_on)).rowcount
+        if not done:
+            raise SamordningError(f"Det finns inget innehållet belopp {withholding_id} att släppa.")
+
+    def withholdings(self, agreement_id: str) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(sa.select(withholdings).where(withholdings.c.agreement_id == agreement_id)
+                                .order_by(withholdings.c.id), conn)
+        frame["amount_ore"] = frame["amount_ore"].astype("int64")
+        return frame
+
+    # -- comments -----------------------------------------------------------------------------------
+
+    def add_comment(self, *, agreement_id: str, text: str, author: str, quarter: str | None = None,
+                    area: str | None = None) -> int:
+        """A comment on a quarter, an area, or both; a new one on the same target supersedes the current one
+        (which stays in the history)."""
+        with self._write() as conn:
+            current = conn.scalar(sa.select(comments.c.id).where(
+                comments.c.agreement_id == agreement_id,
+                comments.c.quarter.is_(None) if quarter is None else comments.c.quarter == quarter,
+                comments.c.area.is_(None) if area is None else comments.c.area == area,
+                ~sa.exists().where(comments.alias("newer").c.supersedes == comments.c.id),
+            ).order_by(comments.c.id.desc()).limit(1))
+            return int(conn.execute(comments.insert().values(
+                agreement_id=agreement_id, quarter=quarter, area=area, text=text, author=author, at=_now(),
+                supersedes=current)).inserted_primary_key[0])
+
+    def comments(self, agreement_id: str, *, history: bool = False) -> pd.DataFrame:
+        """Current comments (or, with ``history``, every version with ``current`` marking the live ones)."""
+        newer = comments.alias("newer")
+        superseded = sa.exists().where(newer.c.supersedes == comments.c.id)
+        query = (sa.select(comments, (~superseded).label("current"))
+                 .where(comments.c.agreement_id == agreement_id).order_by(comments.c.id))
+        if not history:
+            query = query.where(~superseded)
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(query, conn)
+        frame["current"] = frame["current"].astype(bool)
+        frame["at"] = pd.to_datetime(frame["at"], utc=True)
         return frame
