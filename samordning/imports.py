@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from samordning.agreement import Agreement
 from samordning.followup import classify, counted, left_out_summary
-from samordning.ingest import read_export
+from samordning.ingest import Export, read_export
 from samordning.money import format_kr
 from samordning.store import Store
 
@@ -27,6 +27,7 @@ class ImportResult:
     amount_imported_ore: int = 0
     left_out: pd.DataFrame | None = None   # reason, label, rows, amount_ore
     replaced: dict[str, list[int]] = field(default_factory=dict)  # month → older uploads it replaces
+    summary_data: dict[str, object] = field(default_factory=dict)  # counts and sums as stored with the upload
 
     def summary(self) -> str:
         """A short Swedish summary for the CLI and the dashboard."""
@@ -65,24 +66,56 @@ def summarise(rows: pd.DataFrame) -> dict[str, object]:
     }
 
 
-def import_export(store: Store, agreement: Agreement, filename: str, content: bytes,
-                  user: str | None = None) -> ImportResult:
-    """Import one export for an agreement. A file that cannot be read raises and stores nothing."""
+@dataclass(frozen=True)
+class PreparedImport:
+    """A file read and classified but not yet stored: what the controller confirms before saving."""
+
+    filename: str
+    content: bytes
+    sha256: str
+    duplicate_of: int | None
+    result: ImportResult | None = None          # the summary to show (None for a duplicate)
+    export: Export | None = None
+    will_replace: dict[str, list[int]] = field(default_factory=dict)  # month → uploads whose rows it replaces
+
+
+def prepare_import(store: Store, agreement: Agreement, filename: str, content: bytes,
+                   **read_options: object) -> PreparedImport:
+    """Read and classify an export without storing anything. A file that cannot be read raises."""
     sha256 = hashlib.sha256(content).hexdigest()
     existing = store.find_upload(agreement.id, sha256)
     if existing is not None:
-        return ImportResult(filename, sha256, existing, duplicate=True)
-    export = read_export(content, filename)
+        return PreparedImport(filename, content, sha256, existing)
+    export = read_export(content, filename, **read_options)  # type: ignore[arg-type]
     rows = classify(export.rows, agreement)
     summary = summarise(rows)
+    months = sorted(export.rows["period"].dropna().unique().tolist())
+    preview = ImportResult(filename, sha256, 0, duplicate=False, sheet=export.sheet, rows_read=len(rows),
+                           rows_imported=int(summary["rows_counted"]),  # type: ignore[call-overload]
+                           amount_imported_ore=int(summary["amount_counted_ore"]),  # type: ignore[call-overload]
+                           left_out=left_out_summary(rows), summary_data=summary)
+    return PreparedImport(filename, content, sha256, None, preview, export,
+                          store.months_in_force(agreement.id, months))
+
+
+def commit_import(store: Store, agreement: Agreement, prepared: PreparedImport, user: str | None = None
+                  ) -> ImportResult:
+    """Store a prepared import in one transaction."""
+    if prepared.duplicate_of is not None or prepared.export is None or prepared.result is None:
+        return ImportResult(prepared.filename, prepared.sha256, prepared.duplicate_of or 0, duplicate=True)
+    export, preview = prepared.export, prepared.result
     upload_id, replaced = store.add_upload(
-        agreement_id=agreement.id, filename=filename, content=content, sha256=sha256,
+        agreement_id=agreement.id, filename=prepared.filename, content=prepared.content, sha256=prepared.sha256,
         user=user or current_user(), sheet=export.sheet, header_row=export.header_row, rows=export.rows,
-        summary=summary)
-    return ImportResult(filename, sha256, upload_id, duplicate=False, sheet=export.sheet,
-                        rows_read=len(rows), rows_imported=int(summary["rows_counted"]),  # type: ignore[call-overload]
-                        amount_imported_ore=int(summary["amount_counted_ore"]),  # type: ignore[call-overload]
-                        left_out=left_out_summary(rows), replaced=replaced)
+        summary=preview.summary_data)
+    return replace(preview, upload_id=upload_id, replaced=replaced)
+
+
+def import_export(store: Store, agreement: Agreement, filename: str, content: bytes,
+                  user: str | None = None, **read_options: object) -> ImportResult:
+    """Import one export for an agreement. A file that cannot be read raises and stores nothing."""
+    return commit_import(store, agreement, prepare_import(store, agreement, filename, content, **read_options),
+                         user)
 
 
 def ledger(store: Store, agreement: Agreement) -> pd.DataFrame:

@@ -239,6 +239,21 @@ class Store:
                                                        by=user, at=_now()))
         return upload_id, replaced
 
+    def months_in_force(self, agreement_id: str, months: list[str]) -> dict[str, list[int]]:
+        """For each of ``months``, the uploads whose rows of that month are in force now."""
+        if not months:
+            return {}
+        with self.engine.connect() as conn:
+            current = conn.execute(
+                sa.select(upload_months.c.upload_id, upload_months.c.period)
+                .join(uploads, uploads.c.id == upload_months.c.upload_id)
+                .where(uploads.c.agreement_id == agreement_id, upload_months.c.period.in_(months),
+                       upload_months.c.replaced_by.is_(None)).order_by(upload_months.c.upload_id)).all()
+        found: dict[str, list[int]] = {}
+        for upload_id, period in current:
+            found.setdefault(period, []).append(upload_id)
+        return found
+
     def _take_months(self, conn: sa.engine.Connection, agreement_id: str, upload_id: int,
                      months: list[str]) -> dict[str, list[int]]:
         """Mark the active rows of other uploads in ``months`` as replaced by ``upload_id``."""
