@@ -10,9 +10,12 @@ import argparse
 import datetime as dt
 import json
 import os
+import secrets
 import subprocess
 import sys
+import threading
 import traceback
+import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -302,24 +305,48 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def voila_command(notebook: Path, port: int, ip: str = "127.0.0.1", base_url: str | None = None) -> list[str]:
+    """Voilà serving ``notebook`` with the settings in ``notebooks/voila.json`` (the benchmark serves its empty
+    notebook through this too, so both are served the same way). Authentication is added by the caller."""
+    command = [sys.executable, "-m", "voila", str(notebook), f"--Voila.config_file_paths={ROOT / 'notebooks'}",
+               f"--port={port}", f"--Voila.ip={ip}", "--no-browser"]
+    if base_url:
+        command.append(f"--Voila.base_url={base_url}")
+    return command
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the dashboard with Voilà. Static settings live in ``notebooks/voila.json``; the role, the address
+    and the authentication are chosen here."""
+    from samordning.ui import ROLE_ENV  # not the dashboard: it imports plotly and pandas
+
     path = agreement_path(args.agreement)
     load_agreement(path)  # refuse a malformed file here, not in the browser
     notebook = ROOT / "notebooks" / "dashboard.ipynb"
     if not notebook.is_file():
         raise SamordningError(f"Hittar inte instrumentpanelen {notebook}.")
-    env = dict(os.environ, **{DB_ENV: resolve_url(args.db), AGREEMENT_ENV: str(path)})
+    env = dict(os.environ, **{DB_ENV: resolve_url(args.db), AGREEMENT_ENV: str(path),
+                              ROLE_ENV: "controller" if args.controller else "council"})
     Store.open(env[DB_ENV])  # create or upgrade the schema before any kernel starts
-    command = [
-        sys.executable, "-m", "voila", str(notebook),
-        f"--port={args.port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
-        "--no-browser" if args.no_browser else "--Voila.open_browser=True",
-        "--VoilaConfiguration.show_tracebacks=False",
-        "--MappingKernelManager.cull_idle_timeout=3600", "--MappingKernelManager.cull_interval=300",
-        "--Voila.token=",
-        "--theme=light",
-    ]
-    print(f"Instrumentpanelen startar på http://127.0.0.1:{args.port}/ (avsluta med Ctrl+C).", flush=True)
+    command = voila_command(notebook, args.port, args.ip, args.base_url)
+    shown = opened = f"http://{args.ip}:{args.port}{args.base_url or '/'}"
+    if args.controller:
+        # The controllers' view needs Jupyter's own authentication: a token, or a hashed password.
+        password_hash = args.password_hash or os.environ.get("SAMORDNING_PASSWORD_HASH")
+        if password_hash:
+            command += ["--Voila.token=", f"--PasswordIdentityProvider.hashed_password={password_hash}"]
+            print(f"Controllervyn startar på {shown} (inloggning med lösenord).", flush=True)
+        else:
+            token = args.token or os.environ.get("SAMORDNING_TOKEN") or secrets.token_urlsafe(24)
+            command.append(f"--Voila.token={token}")
+            opened = f"{shown}?token={token}"
+            print(f"Controllervyn startar på {opened}", flush=True)
+    else:
+        command.append("--Voila.token=")
+        print(f"Samverkansrådets läsvy startar på {shown}", flush=True)
+    print("Avsluta med Ctrl+C.", flush=True)
+    if not args.no_browser:
+        threading.Timer(3.0, webbrowser.open, [opened]).start()
     try:
         return subprocess.call(command, env=env)
     except KeyboardInterrupt:
@@ -415,6 +442,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", parents=[common], help="visa instrumentpanelen i webbläsaren (Voilà)")
     p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--ip", default="127.0.0.1", help="adress att lyssna på (bakom en omvänd proxy: 127.0.0.1)")
+    p.add_argument("--base-url", help="sökvägsprefix bakom en omvänd proxy, t.ex. /samordning/")
+    p.add_argument("--controller", action="store_true",
+                   help="controllervyn (uppladdning, kommentarer, betalningar); kräver token eller lösenord")
+    p.add_argument("--token", help="token för controllervyn (annars $SAMORDNING_TOKEN, annars slumpas en)")
+    p.add_argument("--password-hash", help="lösenordshash från jupyter_server.auth.passwd() i stället för token "
+                                            "(annars $SAMORDNING_PASSWORD_HASH)")
     p.add_argument("--no-browser", action="store_true", help="öppna ingen webbläsare")
     p.set_defaults(func=cmd_serve)
     return parser

@@ -226,7 +226,8 @@ def key_figures(agreement: Agreement, rows: pd.DataFrame, payments: pd.DataFrame
         registered = int(due["registered_ore"].fillna(0).sum())
         note = f"till och med {fc.as_of}"
     n_registered = int((plan["source"] == "registrerad").sum())
-    advance_note = (f"{n_registered} registrerade ({format_kr(registered)}), övriga enligt plan, {note}"
+    advance_note = (f"{n_registered} {'registrerat' if n_registered == 1 else 'registrerade'} "
+                    f"({format_kr(registered)}), övriga enligt plan, {note}"
                     if n_registered else f"enligt plan, {note}")
     comp = agreement.compensation
     repayment_note = f"prognos: {fc.elapsed_months} månader utfall, {fc.remaining_months} kvar"

@@ -1,4 +1,5 @@
-"""The served dashboard in Debian's Chromium: what a council member sees on the projector."""
+"""The served dashboard in Debian's Chromium: what the council sees on the projector and what a controller
+does in the working view (upload, refusal, confirm), through `samordning serve` as a user starts it."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 
 from samordning.agreement import load_agreement
 from samordning.check import check
-from samordning.followup import key_figures
+from samordning.followup import key_figures, quarterly
 from samordning.imports import ledger
 from samordning.money import format_kr
 from samordning.store import Store
@@ -28,12 +31,14 @@ AGREEMENT = ROOT / "data" / "avtal" / "RUN-305-2022.toml"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TOKEN = "test-token-for-the-controllers"
+LOAD = 90_000  # ms: a kernel start on a loaded 2-core machine
 
 
-def screenshot_dir() -> Path:
+def screenshot(page: object, name: str) -> None:
     folder = Path(os.environ.get("SAMORDNING_SCREENSHOTS") or ROOT / "test-artifacts" / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
 def free_port() -> int:
@@ -42,20 +47,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def samordning(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "samordning.cli", *args], env=env, capture_output=True,
-                          text=True, check=True)
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00a0", " ").replace("\u202f", " ")).strip()
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """``samordning serve`` on demo data; yields (url, database path). Ready when Voilà says so."""
-    db = str(tmp_path_factory.mktemp("served") / "demo.db")
-    env = dict(os.environ, SAMORDNING_DB=db, XDG_DATA_HOME=str(tmp_path_factory.mktemp("xdg")))
-    samordning("demo", env=env)
+@dataclass
+class Served:
+    url: str
+    db: str
+    output: list[str]
+
+    def store(self) -> Store:
+        return Store.open(self.db)
+
+
+def serve(tmp: Path, *extra: str) -> Iterator[Served]:
+    """``samordning demo`` then ``samordning serve …`` as a user runs them; ready when Voilà says so."""
+    db = str(tmp / "demo.db")
+    env = dict(os.environ, SAMORDNING_DB=db, XDG_DATA_HOME=str(tmp / "xdg"))
+    env.pop("SAMORDNING_TOKEN", None)
+    subprocess.run([sys.executable, "-m", "samordning.cli", "demo"], env=env, capture_output=True, text=True,
+                   check=True)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "samordning.cli", "serve", "--port", str(port), "--no-browser"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "samordning.cli", "serve", "--port", str(port), "--no-browser",
+                             *extra], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     ready = threading.Event()
     output: list[str] = []
 
@@ -68,15 +83,25 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
 
     threading.Thread(target=watch, daemon=True).start()
     try:
-        if not ready.wait(60):
+        if not ready.wait(90):
             pytest.fail("Voilà did not start:\n" + "".join(output))
-        yield f"http://127.0.0.1:{port}/", db
+        yield Served(f"http://127.0.0.1:{port}/", db, output)
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def council(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from serve(tmp_path_factory.mktemp("council"))
+
+
+@pytest.fixture(scope="module")
+def controller(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from serve(tmp_path_factory.mktemp("controller"), "--controller", "--token", TOKEN)
 
 
 @pytest.fixture(scope="module")
@@ -93,43 +118,174 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
+@pytest.fixture
+def open_page(browser: object) -> Iterator[Callable[..., object]]:
+    """Open the dashboard like a Swedish user (sv-SE locale); fails the test on a traceback in the page."""
+    pages: list[object] = []
+
+    def go(url: str, width: int = 1366, height: int = 768, ready: str | None = ".card .value") -> object:
+        page = browser.new_page(viewport={"width": width, "height": height}, locale="sv-SE")  # type: ignore[attr-defined]
+        pages.append(page)
+        page.goto(url)
+        if ready:
+            page.wait_for_selector(ready, timeout=LOAD)
+        return page
+
+    yield go
+    for page in pages:
+        body = normalise(page.locator("body").inner_text())  # type: ignore[attr-defined]
+        assert "Traceback" not in body
+        assert "Error" not in body
+        page.close()  # type: ignore[attr-defined]
+
+
+def show_tab(page: object, title: str) -> None:
+    page.get_by_role("tab", name=title).click()  # type: ignore[attr-defined]
+
+
+def wait_for_chart(page: object) -> None:
+    # Bars of a zero-width trace count as hidden, so wait for them to be in the page, then for the axis.
+    page.wait_for_selector(".js-plotly-plot .bars", state="attached", timeout=60_000)  # type: ignore[attr-defined]
+    page.wait_for_selector(".js-plotly-plot .xaxislayer-above text", timeout=30_000)  # type: ignore[attr-defined]
+
+
+def kr(ore: int) -> str:
+    return normalise(format_kr(int(ore)))
+
+
+def cards(page: object) -> dict[str, str]:
+    loc = page.locator(".card")  # type: ignore[attr-defined]
+    return {loc.nth(i).get_attribute("data-key"): normalise(loc.nth(i).locator(".value").inner_text())
+            for i in range(loc.count())}
 
 
 @pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
-def test_council_sees_key_figures_in_swedish(served: tuple[str, str], browser: object, width: int,
+def test_council_sees_key_figures_in_swedish(council: Served, open_page: Callable[..., object], width: int,
                                              height: int) -> None:
-    url, db = served
     agreement = load_agreement(AGREEMENT)
-    expected = {f.key: format_kr(f.ore) for f in key_figures(agreement, ledger(Store.open(db), agreement))}
-    page = browser.new_page(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
-    page.goto(url)
-    page.wait_for_selector(".card .value", timeout=90_000)
-    page.wait_for_selector(".js-plotly-plot .bars", timeout=30_000)
-    shown = {page.locator(".card").nth(i).get_attribute("data-key"):
-             normalise(page.locator(".card .value").nth(i).inner_text())
-             for i in range(page.locator(".card").count())}
-    page.screenshot(path=str(screenshot_dir() / f"oversikt-{width}x{height}.png"), full_page=True)
+    expected = {f.key: kr(f.ore) for f in key_figures(agreement, ledger(council.store(), agreement))}
+    page = open_page(council.url, width, height)
+    screenshot(page, f"oversikt-{width}x{height}")
+    shown = cards(page)
     assert shown == expected
     # Worked out by hand from the agreement: three advances of one fourth of 5 319 000 kr.
     assert shown["compensation"] == "5 319 000 kr"
     assert shown["advanced"] == "3 989 250 kr"
-    body = normalise(page.locator("body").inner_text())
+    body = normalise(page.locator("body").inner_text())  # type: ignore[attr-defined]
     for finding in check(agreement):
         assert finding.title in body
     assert "1 329 750 kr av ersättningen saknar förskottsdatum" in body
-    assert "Traceback" not in body
-    page.close()
+    assert "Senaste utfall: 2023-09" in body
 
 
-def test_chart_shows_quarters_and_swedish_axis(served: tuple[str, str], browser: object) -> None:
-    url, _ = served
-    page = browser.new_page(viewport={"width": 1366, "height": 768})  # type: ignore[attr-defined]
-    page.goto(url)
-    page.wait_for_selector(".js-plotly-plot .bars", timeout=90_000)
-    ticks = [normalise(t) for t in page.locator(".js-plotly-plot .xtick text").all_text_contents()]
+def test_quarter_chart_swedish_axes_and_area_filter(council: Served, open_page: Callable[..., object]) -> None:
+    agreement = load_agreement(AGREEMENT)
+    by_area = quarterly(agreement, ledger(council.store(), agreement), by_area=True)
+    page = open_page(council.url)
+    show_tab(page, "Kvartal")
+    wait_for_chart(page)
+    chart = page.locator(".js-plotly-plot").first  # type: ignore[attr-defined]
+    ticks = [normalise(t) for t in chart.locator(".xaxislayer-above text").all_text_contents() if t.strip()]
     assert ticks[:3] == ["Kv 1 2023", "Kv 2 2023", "Kv 3 2023"]
-    y_ticks = [normalise(t) for t in page.locator(".js-plotly-plot .ytick text").all_text_contents()]
-    assert "1 000 000 kr" in y_ticks
-    page.close()
+    assert "1 000 000 kr" in [normalise(t) for t in chart.locator(".yaxislayer-above text").all_text_contents()]
+    assert "+370 123 kr" in [normalise(t) for t in chart.locator(".bartext").all_text_contents()]
+    screenshot(page, "kvartal-1366x768")
+    # The chart fits its half of the page: plotly's default is 700 px, which overlapped the balance chart.
+    assert chart.bounding_box()["width"] < 683
+
+    social = agreement.areas[0]
+    page.get_by_label("Område:").select_option(label=social.name)  # type: ignore[attr-defined]
+    page.wait_for_selector(f".gtitle:has-text('{social.name}')", timeout=10_000)  # type: ignore[attr-defined]
+    q1 = by_area[(by_area["area"] == social.key) & (by_area["quarter"] == "2023Q1")].iloc[0]
+    labels = [normalise(t) for t in chart.locator(".bartext").all_text_contents()]
+    assert labels[0] == "+" + kr(q1.variance_ore)
+    table = normalise(page.locator("table").first.inner_text())  # type: ignore[attr-defined]
+    # The area's advance is half of 1 329 750 kr (the 50/50 assumption); by hand: the Q1 rows of project 7301
+    # sum to 477 733,75 kr.
+    assert f"Kv 1 2023 664 875 kr 664 875 kr {kr(q1.actual_ore)}" in table
+    assert kr(q1.actual_ore) == "477 734 kr"
+
+    # From the figure to the rows behind it (§8).
+    page.get_by_label("Rader för:").select_option(label="Kv 1 2023")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Visa transaktionerna").click()  # type: ignore[attr-defined]
+    page.wait_for_selector("text=huvudbok_2023_kv1.xlsx:", timeout=10_000)  # type: ignore[attr-defined]
+    summary = normalise(page.locator(".smd.sub:has-text('rader, summa')").inner_text())  # type: ignore[attr-defined]
+    assert "477 733,75 kr" in summary
+    screenshot(page, "transaktioner-1366x768")
+
+
+def test_council_view_has_no_upload_or_edit(council: Served, open_page: Callable[..., object]) -> None:
+    page = open_page(council.url)
+    tabs = [normalise(t) for t in page.get_by_role("tab").all_inner_texts()]  # type: ignore[attr-defined]
+    assert tabs == ["Översikt", "Kvartal", "Områden", "Transaktioner", "Kommentarer", "Betalningar och tvist"]
+    for title in ("Kommentarer", "Betalningar och tvist"):
+        show_tab(page, title)
+        page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    assert page.locator("input[type=file]").count() == 0  # type: ignore[attr-defined]
+    for label in ("Registrera betalning", "Registrera innehållande", "Spara kommentar", "Spara i uppföljningen"):
+        assert page.get_by_role("button", name=label).count() == 0  # type: ignore[attr-defined]
+    # The what-if is for everyone: nothing is stored. 500 000 kr is within the cap of 1 329 750 kr (50 % of
+    # an area's 2 659 500 kr).
+    assert "ryms inom taket (tak 1 329 750 kr, §10" in normalise(page.locator("body").inner_text())  # type: ignore[attr-defined]
+    screenshot(page, "betalningar-rådet-1366x768")
+
+
+def test_controller_view_needs_the_token(controller: Served, open_page: Callable[..., object]) -> None:
+    page = open_page(controller.url, ready=None)
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert "/login" in page.url  # type: ignore[attr-defined]
+    assert page.locator(".card").count() == 0  # type: ignore[attr-defined]
+    assert any(f"?token={TOKEN}" in line for line in controller.output)
+
+
+def write_export(path: Path, rows: list[tuple[str, str, str, str, str, float]]) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Huvudbok"
+    ws.append(["Huvudbok, rättad mars 2023"])
+    ws.append(["Verifikationsdatum", "Konto", "Ansvar", "Projekt", "Text", "Belopp"])
+    for row in rows:
+        ws.append(list(row))
+    wb.save(path)
+    return path
+
+
+def test_controller_uploads_confirms_and_sees_refusal(controller: Served, open_page: Callable[..., object],
+                                                      tmp_path: Path) -> None:
+    agreement = load_agreement(AGREEMENT)
+    before = controller.store().uploads(agreement.id)
+    page = open_page(controller.url + f"?token={TOKEN}")
+    show_tab(page, "Uppladdning")
+
+    # A refused file: a CSV renamed to .xlsx. A Swedish message naming the file; nothing stored.
+    fake = tmp_path / "huvudbok_mars.xlsx"
+    fake.write_text("Datum;Belopp\n2023-03-01;100\n", encoding="utf-8")
+    page.set_input_files(".smd-upload input[type=file]", str(fake))  # type: ignore[attr-defined]
+    error = page.wait_for_selector(".message.error", timeout=30_000)  # type: ignore[attr-defined]
+    assert "huvudbok_mars.xlsx" in normalise(error.inner_text())
+    screenshot(page, "uppladdning-avvisad-1366x768")
+    assert len(controller.store().uploads(agreement.id)) == len(before)
+
+    # A correction of March: shown first, stored only on confirmation, then the figures follow.
+    good = write_export(tmp_path / "huvudbok_2023_03_rattad.xlsx", [
+        ("2023-03-25", "5011", "41100", "7301", "Månadslön 03", 50_000.00),
+        ("2023-03-28", "7310", "41200", "7302", "Resa Östersund", 1_234.56),
+    ])
+    page.set_input_files(".smd-upload input[type=file]", str(good))  # type: ignore[attr-defined]
+    page.wait_for_selector("text=Kontrollera och spara", timeout=30_000)  # type: ignore[attr-defined]
+    preview = normalise(page.locator(".message").first.inner_text())  # type: ignore[attr-defined]
+    assert "51 234,56 kr" in preview
+    assert "2023-03: ersätter raderna från uppladdning 1" in preview
+    assert len(controller.store().uploads(agreement.id)) == len(before)  # not yet stored
+    page.get_by_role("button", name="Spara i uppföljningen").click()  # type: ignore[attr-defined]
+    page.wait_for_selector(".message.ok:has-text('Sparad som uppladdning')", timeout=30_000)  # type: ignore[attr-defined]
+    screenshot(page, "uppladdning-sparad-1366x768")
+    assert len(controller.store().uploads(agreement.id)) == len(before) + 1
+
+    show_tab(page, "Översikt")
+    rows = ledger(controller.store(), agreement)
+    expected = {f.key: kr(f.ore) for f in key_figures(agreement, rows)}
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "e => document.querySelector('.card[data-key=actual] .value').innerText.replace(/\\s/g, ' ') == e",
+        arg=expected["actual"], timeout=10_000)
+    assert cards(page) == expected

@@ -1,14 +1,15 @@
 """Plotly figures for the dashboard and the report: pure functions from follow-up tables to figures.
 
 Amounts arrive as integer öre and are shown in kronor with Swedish separators (space for thousands,
-decimal comma). Plan is drawn outlined, actual solid, variance with its sign in the label, so that
-colour is never the only cue (IBCS manner).
+decimal comma). Plan is drawn outlined, actual solid, the variance as its own bars with the sign in the
+label, so that colour is never the only cue (IBCS manner).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from samordning.agreement import quarter_label
 from samordning.money import format_kr
@@ -18,10 +19,13 @@ ACTUAL = "#1f3b57"
 GOOD = "#2e7d32"
 BAD = "#c62828"
 GRID = "#d9dde3"
+AREA_COLOURS = ("#1f3b57", "#8a5a00", "#4a6b2f", "#6b2f5a", "#2f5a6b")
 FONT = "Segoe UI, Roboto, Helvetica Neue, Arial, sans-serif"
+QUARTER_TITLE = "Förskott och utfall per kvartal"
+VARIANCE_NOTE = "<br><sup>avvikelse = förskott − utfall</sup>"
 
 
-def _base_layout(title: str) -> dict[str, object]:
+def _base_layout(title: str, height: int = 400) -> dict[str, object]:
     return dict(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=18)),
         separators=", ",
@@ -29,13 +33,14 @@ def _base_layout(title: str) -> dict[str, object]:
         plot_bgcolor="white",
         paper_bgcolor="white",
         margin=dict(l=10, r=40, t=70, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-        yaxis=dict(gridcolor=GRID, zerolinecolor="#8a949e", tickformat=",.0f", ticksuffix=" kr",
-                   rangemode="tozero", automargin=True),
-        xaxis=dict(automargin=True),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
         hoverlabel=dict(font=dict(family=FONT)),
-        height=380,
+        height=height,
     )
+
+
+def _money_axis() -> dict[str, object]:
+    return dict(gridcolor=GRID, zerolinecolor="#8a949e", tickformat=",.0f", ticksuffix=" kr", automargin=True)
 
 
 def _kr(ore: pd.Series) -> list[float]:
@@ -43,50 +48,92 @@ def _kr(ore: pd.Series) -> list[float]:
     return [int(v) / 100 for v in ore]
 
 
-QUARTER_TITLE = "Förskott och utfall per kvartal<br><sup>avvikelse = förskott − utfall</sup>"
+def signed_kr(ore: int) -> str:
+    """``+370 123 kr`` / ``−12 kr``: the sign is always written, so the label reads without colour."""
+    return ("+" if ore > 0 else "−" if ore < 0 else "±") + format_kr(abs(int(ore)))
 
 
 def quarter_figure(table: pd.DataFrame, title: str = QUARTER_TITLE) -> go.Figure:
-    """Advance (outlined) against actual (solid) per quarter, with the variance labelled above.
+    """Advance (outlined) against actual (solid) per quarter, and below it the variance
+    (advance − actual) as green/red bars with signed labels.
 
-    ``table`` is :func:`samordning.followup.quarterly` output (one row per quarter).
+    ``table`` is :func:`samordning.followup.quarterly` output with one row per quarter.
     """
     labels = [quarter_label(q) for q in table["quarter"]]
-    advance, actual, variance = _kr(table["advance_ore"]), _kr(table["actual_ore"]), _kr(table["variance_ore"])
-    fig = go.Figure()
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.06)
     fig.add_bar(
-        name="Förskott (plan)", x=labels, y=advance, marker=dict(color="rgba(0,0,0,0)", line=dict(color=PLAN, width=2)),
-        hovertemplate="%{x}<br>Förskott: %{y:,.0f} kr<extra></extra>",
+        name="Förskott", x=labels, y=_kr(table["advance_ore"]), width=0.55,
+        marker=dict(color="rgba(0,0,0,0)", line=dict(color=PLAN, width=2)),
+        customdata=table.get("source"),
+        hovertemplate="%{x}<br>Förskott: %{y:,.0f} kr<extra></extra>", row=1, col=1,
     )
     fig.add_bar(
-        name="Utfall", x=labels, y=actual, marker=dict(color=ACTUAL),
-        hovertemplate="%{x}<br>Utfall: %{y:,.0f} kr<extra></extra>",
+        name="Utfall", x=labels, y=_kr(table["actual_ore"]), width=0.32, marker=dict(color=ACTUAL),
+        hovertemplate="%{x}<br>Utfall: %{y:,.0f} kr<extra></extra>", row=1, col=1,
     )
-    fig.add_scatter(
-        name="Avvikelse", showlegend=False, x=labels, y=[max(a, b) for a, b in zip(advance, actual, strict=True)],
-        mode="text", text=[("+" if v >= 0 else "") + format_kr(int(v)) for v in table["variance_ore"]],
-        textposition="top center",
-        textfont=dict(color=[GOOD if v >= 0 else BAD for v in variance], size=14),
-        customdata=variance, hovertemplate="%{x}<br>Avvikelse: %{customdata:,.0f} kr<extra></extra>",
+    variance = table["variance_ore"]
+    fig.add_bar(
+        name="Avvikelse", x=labels, y=_kr(variance), width=0.32,
+        marker=dict(color=[GOOD if v >= 0 else BAD for v in variance],
+                    pattern=dict(shape=["" if v >= 0 else "/" for v in variance])),
+        text=[signed_kr(v) for v in variance], textposition="outside", cliponaxis=False,
+        hovertemplate="%{x}<br>Avvikelse: %{y:,.0f} kr<extra></extra>", row=2, col=1,
     )
-    fig.update_layout(**_base_layout(title), barmode="overlay", bargap=0.35)
-    fig.update_traces(selector=dict(type="bar"), width=0.5)
-    fig.data[1].width = 0.3
+    fig.update_layout(**_base_layout(title + VARIANCE_NOTE, height=460), barmode="overlay", bargap=0.35)
+    fig.update_yaxes(**_money_axis())
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    span = max([abs(int(v)) for v in variance] + [1]) / 100
+    fig.update_yaxes(range=[-1.35 * span if (variance < 0).any() else 0, 1.35 * span], nticks=4, row=2, col=1)
     return fig
 
 
 def balance_figure(table: pd.DataFrame, title: str = "Kvarstående medel (ackumulerat)") -> go.Figure:
     """The cumulative balance (advances so far − actuals so far) after each quarter (§6)."""
     labels = [quarter_label(q) for q in table["quarter"]]
-    balance = _kr(table["balance_ore"])
     fig = go.Figure()
     fig.add_scatter(
-        name="Kvarstående medel", x=labels, y=balance, mode="lines+markers+text",
+        name="Kvarstående medel", x=labels, y=_kr(table["balance_ore"]), mode="lines+markers+text",
         line=dict(color=PLAN, width=3), marker=dict(size=10),
         text=[format_kr(int(v)) for v in table["balance_ore"]], textposition="top center", cliponaxis=False,
         hovertemplate="%{x}<br>Kvarstående: %{y:,.0f} kr<extra></extra>",
     )
-    layout = _base_layout(title)
+    layout = _base_layout(title, height=460)
     layout["showlegend"] = False
+    layout["margin"] = dict(l=10, r=70, t=70, b=10)  # room for the last point's label
     fig.update_layout(**layout)
+    fig.update_yaxes(**_money_axis(), rangemode="tozero")
     return fig
+
+
+def area_figure(table: pd.DataFrame, area_names: dict[str, str],
+                title: str = "Förskott och utfall per område och kvartal") -> go.Figure:
+    """Per quarter, one pair of bars per area: advance outlined, actual solid.
+
+    ``table`` is :func:`samordning.followup.quarterly` output with ``by_area=True``.
+    """
+    fig = go.Figure()
+    for i, (key, name) in enumerate(area_names.items()):
+        part = table[table["area"] == key]
+        labels = [quarter_label(q) for q in part["quarter"]]
+        colour = AREA_COLOURS[i % len(AREA_COLOURS)]
+        fig.add_bar(name=f"{name}: förskott", x=labels, y=_kr(part["advance_ore"]), offsetgroup=key,
+                    marker=dict(color="rgba(0,0,0,0)", line=dict(color=colour, width=2)), legendgroup=key,
+                    hovertemplate=f"{name}<br>%{{x}}<br>Förskott: %{{y:,.0f}} kr<extra></extra>")
+        fig.add_bar(name=f"{name}: utfall", x=labels, y=_kr(part["actual_ore"]), offsetgroup=key,
+                    marker=dict(color=colour, pattern=dict(shape="" if i % 2 == 0 else "x", fgcolor="white")),
+                    legendgroup=key, width=0.25,
+                    hovertemplate=f"{name}<br>%{{x}}<br>Utfall: %{{y:,.0f}} kr<extra></extra>")
+    layout = _base_layout(title, height=460)
+    # Below the plot: four entries beside a long title would overlap it on a laptop.
+    layout["legend"] = dict(orientation="h", yanchor="top", y=-0.1, xanchor="left", x=0)
+    fig.update_layout(**layout, barmode="group", bargap=0.25)
+    fig.update_yaxes(**_money_axis(), rangemode="tozero")
+    return fig
+
+
+def update_in_place(widget: go.FigureWidget, figure: go.Figure) -> None:
+    """Give a live FigureWidget the data of a freshly built figure in one message to the browser."""
+    with widget.batch_update():
+        for live, new in zip(widget.data, figure.data, strict=True):
+            live.update(new.to_plotly_json(), overwrite=True)
+        widget.layout.update(figure.layout.to_plotly_json(), overwrite=True)
