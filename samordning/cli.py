@@ -330,20 +330,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     Store.open(env[DB_ENV])  # create or upgrade the schema before any kernel starts
     command = voila_command(notebook, args.port, args.ip, args.base_url)
     shown = opened = f"http://{args.ip}:{args.port}{args.base_url or '/'}"
-    if args.controller:
-        # The controllers' view needs Jupyter's own authentication: a token, or a hashed password.
-        password_hash = args.password_hash or os.environ.get("SAMORDNING_PASSWORD_HASH")
-        if password_hash:
-            command += ["--Voila.token=", f"--PasswordIdentityProvider.hashed_password={password_hash}"]
-            print(f"Controllervyn startar på {shown} (inloggning med lösenord).", flush=True)
-        else:
-            token = args.token or os.environ.get("SAMORDNING_TOKEN") or secrets.token_urlsafe(24)
-            command.append(f"--Voila.token={token}")
-            opened = f"{shown}?token={token}"
-            print(f"Controllervyn startar på {opened}", flush=True)
+    # Authentication is Jupyter's own: a token or a hashed password. The controllers' view always has one
+    # (a token is made up when none is given); the council's view has one when asked for.
+    password_hash = args.password_hash or (os.environ.get("SAMORDNING_PASSWORD_HASH") if args.controller else None)
+    token = args.token or (os.environ.get("SAMORDNING_TOKEN") or secrets.token_urlsafe(24) if args.controller
+                           else None)
+    view = "Controllervyn" if args.controller else "Samverkansrådets läsvy"
+    if password_hash:
+        command += ["--Voila.token=", f"--PasswordIdentityProvider.hashed_password={password_hash}"]
+        print(f"{view} startar på {shown} (inloggning med lösenord).", flush=True)
+    elif token:
+        command.append(f"--Voila.token={token}")
+        opened = f"{shown}?token={token}"
+        print(f"{view} startar på {opened}", flush=True)
     else:
         command.append("--Voila.token=")
-        print(f"Samverkansrådets läsvy startar på {shown}", flush=True)
+        print(f"{view} startar på {shown}", flush=True)
     print("Avsluta med Ctrl+C.", flush=True)
     if not args.no_browser:
         threading.Timer(3.0, webbrowser.open, [opened]).start()
@@ -446,9 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", help="sökvägsprefix bakom en omvänd proxy, t.ex. /samordning/")
     p.add_argument("--controller", action="store_true",
                    help="controllervyn (uppladdning, kommentarer, betalningar); kräver token eller lösenord")
-    p.add_argument("--token", help="token för controllervyn (annars $SAMORDNING_TOKEN, annars slumpas en)")
-    p.add_argument("--password-hash", help="lösenordshash från jupyter_server.auth.passwd() i stället för token "
-                                            "(annars $SAMORDNING_PASSWORD_HASH)")
+    p.add_argument("--token", help="kräv denna token (controllervyn: annars $SAMORDNING_TOKEN, annars slumpas en)")
+    p.add_argument("--password-hash", help="kräv lösenord: hash från jupyter_server.auth.passwd() i stället för "
+                                            "token (controllervyn: annars $SAMORDNING_PASSWORD_HASH)")
     p.add_argument("--no-browser", action="store_true", help="öppna ingen webbläsare")
     p.set_defaults(func=cmd_serve)
     return parser

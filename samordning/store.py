@@ -394,6 +394,22 @@ class Store:
         if not done:
             raise SamordningError(f"Det finns inget innehållet belopp {withholding_id} att släppa.")
 
+    def revision(self, agreement_id: str) -> tuple[int, ...]:
+        """A cheap fingerprint of everything stored for an agreement (one query): it changes with every upload,
+        revert, payment, withholding, release and comment, so a view loaded earlier knows if it is stale."""
+        def top(table: sa.Table) -> sa.ScalarSelect:
+            return sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)).where(
+                table.c.agreement_id == agreement_id).scalar_subquery()
+
+        released = sa.select(sa.func.count()).select_from(withholdings).where(
+            withholdings.c.agreement_id == agreement_id, withholdings.c.released_on.is_not(None)).scalar_subquery()
+        events = sa.select(sa.func.coalesce(sa.func.max(upload_events.c.id), 0)).join_from(
+            upload_events, uploads, upload_events.c.upload_id == uploads.c.id).where(
+            uploads.c.agreement_id == agreement_id).scalar_subquery()
+        query = sa.select(top(uploads), events, top(payments), top(withholdings), top(comments), released)
+        with self.engine.connect() as conn:
+            return tuple(int(v) for v in conn.execute(query).one())
+
     def withholdings(self, agreement_id: str) -> pd.DataFrame:
         with self.engine.connect() as conn:
             frame = pd.read_sql(sa.select(withholdings).where(withholdings.c.agreement_id == agreement_id)

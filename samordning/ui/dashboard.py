@@ -116,10 +116,12 @@ class Snapshot:
     payments: pd.DataFrame
     withholdings: pd.DataFrame
     comments: pd.DataFrame
+    revision: tuple[int, ...]          # Store.revision() when loaded (read first: a later write reloads)
 
     @classmethod
     def load(cls, store: Store, path: Path) -> Snapshot:
         agreement = load_agreement(path)
+        revision = store.revision(agreement.id)
         rows = classify(store.ledger(agreement.id), agreement)
         payments = store.payments(agreement.id)
         return cls(
@@ -129,6 +131,7 @@ class Snapshot:
             figures=key_figures(agreement, rows, payments), forecast=forecast(agreement, rows, payments=payments),
             findings=check(agreement), uploads=store.uploads(agreement.id), payments=payments,
             withholdings=store.withholdings(agreement.id), comments=store.comments(agreement.id),
+            revision=revision,
         )
 
     @functools.cached_property
@@ -590,14 +593,14 @@ class UploadView:
         self._show(_message("Avbrutet; inget har sparats."))
 
     def _revert(self) -> None:
-        if self.revert_choice.value is None:
+        upload_id = self.revert_choice.value
+        if upload_id is None:
             return
-        stepped = self.app.store.reinstate(self.app.snapshot.agreement.id, self.revert_choice.value,
+        stepped = self.app.store.reinstate(self.app.snapshot.agreement.id, upload_id,
                                            self.user.value.strip() or current_user())
-        self.app.reload()
+        self.app.reload()  # re-lists the choices: read nothing from them after this
         aside = "; ".join(f"{m}: uppladdning {', '.join(map(str, ids))}" for m, ids in sorted(stepped.items()))
-        self._show(_message(f"Uppladdning {self.revert_choice.value} gäller igen. Står åt sidan: {aside or 'inga'}.",
-                            "ok"))
+        self._show(_message(f"Uppladdning {upload_id} gäller igen. Står åt sidan: {aside or 'inga'}.", "ok"))
 
 
 class CommentsView:
@@ -860,7 +863,10 @@ class App:
         self.render()
 
     def select(self, path: Path) -> None:
+        if path == self.snapshot.path:
+            return
         self.snapshot = Snapshot.load(self.store, path)
+        self.selector.value = path  # when chosen by the URL
         self.error.value = ""
         self.render()
 
@@ -889,20 +895,26 @@ def message(text: str) -> ipw.HTML:
 def app() -> ipw.Widget:
     """The dashboard for the store, agreement and role that ``samordning serve`` puts in the environment.
 
-    Under Voilà's preheated kernels this waits for the page request before reading the URL, so the heavy
-    imports above are done before anyone asks.
+    Under Voilà's preheated kernels everything, the data included, is loaded before anyone asks; when the
+    request comes, the URL may pick another agreement, and data stored since then is loaded (one cheap query
+    tells). Without preheating ``wait_for_request`` returns at once.
     """
     try:
         from voila.utils import wait_for_request
 
-        wait_for_request()
         default = agreement_path()
         folder = agreements_dir()
         choices = agreement_files(folder) if default.parent == folder.resolve() else [default]
         choices = [p.resolve() for p in choices] or [default]
-        path = _requested_agreement(choices) or default
-        controller = os.environ.get(ROLE_ENV) == "controller"
-        return App(Store.open(), path, controller=controller, choices=choices).widget
+        store = Store.open()
+        view = App(store, default.resolve(), controller=os.environ.get(ROLE_ENV) == "controller", choices=choices)
+        wait_for_request()
+        path = _requested_agreement(choices)
+        if path is not None and path != view.snapshot.path:
+            view.select(path)
+        elif store.revision(view.snapshot.agreement.id) != view.snapshot.revision:
+            view.reload()
+        return view.widget
     except SamordningError as exc:
         return message(exc.describe())
     except Exception:

@@ -1,0 +1,310 @@
+"""The dashboard's widgets in plain pytest (no kernel, no browser): what each view shows and what each
+control does, against the engine's figures and figures worked out by hand from the agreement."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from samordning.agreement import Agreement, load_agreement
+from samordning.demo import write_examples
+from samordning.followup import key_figures, quarterly
+from samordning.imports import import_export, ledger
+from samordning.money import format_kr
+from samordning.store import Store
+from samordning.ui import charts
+from samordning.ui.dashboard import (
+    ALL,
+    App,
+    CommentsView,
+    PaymentsView,
+    QuarterView,
+    TransactionsView,
+    UploadView,
+    _requested_agreement,
+    guarded,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+AGREEMENT = ROOT / "data" / "avtal" / "RUN-305-2022.toml"
+
+
+def text(html: str) -> str:
+    """The visible text of an HTML widget value, spaces normalised."""
+    spaced = re.sub(r"<(br|/div|/li|/td|/th|/tr|/h\d|span class=\"badge)[^>]*>", " ", html)
+    plain = re.sub(r"<[^>]+>", "", spaced).replace("\u00a0", " ").replace("\u202f", " ")
+    return re.sub(r"\s+", " ", plain).strip()
+
+
+def kr(ore: int, precise: bool = False) -> str:
+    return text(format_kr(int(ore), ore_precision=precise))
+
+
+@pytest.fixture
+def agreement() -> Agreement:
+    return load_agreement(AGREEMENT)
+
+
+@pytest.fixture
+def store(tmp_path: Path, agreement: Agreement) -> Store:
+    store = Store.open(tmp_path / "demo.db")
+    for path in write_examples(tmp_path / "exempel"):
+        import_export(store, agreement, path.name, path.read_bytes(), user="test")
+    return store
+
+
+def make_app(store: Store, controller: bool = False) -> App:
+    return App(store, AGREEMENT.resolve(), controller=controller, user="kontroller")
+
+
+def show(app: App, view: object) -> None:
+    app.tabs.selected_index = app.views.index(view)
+
+
+def button(widget: object, description: str) -> object:
+    """The button with this label anywhere inside a widget."""
+    for child in getattr(widget, "children", ()):
+        if getattr(child, "description", None) == description and hasattr(child, "click"):
+            return child
+        found = button(child, description)
+        if found is not None:
+            return found
+    return None
+
+
+def view_of(app: App, kind: type) -> object:
+    return next(v for v in app.views if isinstance(v, kind))
+
+
+def test_overview_cards_are_the_engines_key_figures(store: Store, agreement: Agreement) -> None:
+    app = make_app(store)
+    figures = key_figures(agreement, ledger(store, agreement))
+    shown = text(app.overview.cards.value)
+    for f in figures:
+        assert f"{f.label} {f.clause} {kr(f.ore)}" in shown
+    # By hand: 5 319 000 kr; three advances of 1 329 750 kr inside the validity period.
+    assert "Ersättning §6 5 319 000 kr" in shown
+    assert "Förskott hittills §6 3 989 250 kr" in shown
+    assert "Senaste utfall: 2023-09" in text(app.overview.provenance.value)
+
+
+def test_council_has_no_upload_and_no_edit_controls(store: Store) -> None:
+    council, controller = make_app(store), make_app(store, controller=True)
+    assert [v.title for v in council.views] == ["Översikt", "Kvartal", "Områden", "Transaktioner", "Kommentarer",
+                                                "Betalningar och tvist"]
+    assert "Uppladdning" in [v.title for v in controller.views]
+    assert not any(isinstance(v, UploadView) for v in council.views)
+    assert not hasattr(view_of(council, PaymentsView), "p_amount")
+    assert not hasattr(view_of(council, CommentsView), "text")
+
+
+def test_area_filter_updates_chart_and_table_in_place(store: Store, agreement: Agreement) -> None:
+    app = make_app(store)
+    view = view_of(app, QuarterView)
+    show(app, view)
+    chart = view.chart
+    social = agreement.areas[0]
+    view.area.value = social.key
+    assert view.chart is chart  # the same FigureWidget, updated, not a new one
+    by_area = quarterly(agreement, ledger(store, agreement), by_area=True)
+    mine = by_area[by_area["area"] == social.key]
+    assert list(chart.data[1].y) == [int(v) / 100 for v in mine["actual_ore"]]
+    assert social.name in chart.layout.title.text
+    # Half of the 1 329 750 kr advance (the 50/50 assumption) and the Q1 rows of project 7301.
+    assert "Kv 1 2023 664 875 kr 664 875 kr 477 734 kr" in text(view.table.value)
+    view.area.value = ALL
+    assert list(chart.data[1].y) == [959_627.41, 1_035_607.05, 915_751.49]
+
+
+def test_drill_from_quarter_to_its_rows(store: Store, agreement: Agreement) -> None:
+    app = make_app(store)
+    quarter_view = view_of(app, QuarterView)
+    show(app, quarter_view)
+    quarter_view.area.value = agreement.areas[0].key
+    quarter_view.drill_quarter.value = "2023Q1"
+    app._drill(quarter_view.drill_quarter.value, quarter_view.area.value)
+    tx = view_of(app, TransactionsView)
+    assert app.tabs.selected_index == app.views.index(tx)
+    rows = tx.selection()
+    assert int(rows["amount_ore"].sum()) == 47_773_375  # 477 733,75 kr, the figure in the chart
+    assert "477 733,75 kr" in text(tx.summary.value)
+    assert set(rows["filename"]) == {"huvudbok_2023_kv1.xlsx"}
+    assert "huvudbok_2023_kv1.xlsx:" in tx.table.value  # source file and Excel row
+
+
+def test_left_out_rows_are_listable_by_reason(store: Store, agreement: Agreement) -> None:
+    app = make_app(store)
+    tx = view_of(app, TransactionsView)
+    show(app, tx)
+    tx.reason.value = "total"
+    rows = tx.selection()
+    assert len(rows) == 3 and set(rows["reason"]) == {"total"}  # one Summa row per example export
+    tx.reason.value = "*"
+    assert len(tx.selection()) == len(ledger(store, agreement))
+
+
+def test_excel_export_of_a_selection_is_exact_and_formula_free(store: Store, agreement: Agreement,
+                                                              tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Verifikationsdatum", "Konto", "Projekt", "Text", "Belopp"])
+    ws.append([dt.date(2023, 2, 3), "6510", "7301", "=HYPERLINK(\"http://x\",\"klicka\")", 12.34])
+    ws["D2"].data_type = "s"  # the ERP wrote this text; openpyxl would otherwise store a formula
+    wb.save(tmp_path / "feb.xlsx")
+    import_export(store, agreement, "feb.xlsx", (tmp_path / "feb.xlsx").read_bytes(), user="test")
+    app = make_app(store)
+    tx = view_of(app, TransactionsView)
+    show(app, tx)
+    tx.quarter.value = "2023Q1"
+    tx.export.click()
+    link = tx.download.value
+    assert 'download="transaktioner-' in link
+    content = base64.b64decode(re.search(r"base64,([^\"]+)", link).group(1))
+    sheet = load_workbook(io.BytesIO(content)).active
+    header = [c.value for c in sheet[1]]
+    amounts = [sheet.cell(r, header.index("Belopp") + 1).value for r in range(2, sheet.max_row + 1)]
+    expected = tx.selection()
+    assert sum(Decimal(str(a)) for a in amounts) == Decimal(int(expected["amount_ore"].sum())) / 100
+    texts = [sheet.cell(r, header.index("Text") + 1) for r in range(2, sheet.max_row + 1)]
+    hyperlink = next(c for c in texts if str(c.value).startswith("=HYPERLINK"))
+    assert hyperlink.data_type == "s"  # text, never a formula
+
+
+def test_upload_preview_confirm_and_revert(store: Store, agreement: Agreement, tmp_path: Path) -> None:
+    app = make_app(store, controller=True)
+    view = view_of(app, UploadView)
+    show(app, view)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Verifikationsdatum", "Konto", "Projekt", "Text", "Belopp"])
+    ws.append([dt.date(2023, 3, 25), "5011", "7301", "Månadslön 03", 50_000])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    before = len(store.uploads(agreement.id))
+    rows = ledger(store, agreement)
+    counted = rows[rows["reason"] == ""]
+    march = int(counted.loc[counted["period"] == "2023-03", "amount_ore"].sum())
+    q1 = int(counted.loc[counted["quarter"] == "2023Q1", "amount_ore"].sum())
+    assert q1 == 95_962_741  # the demo's Q1: 959 627,41 kr
+
+    view.upload.deliver("mars.xlsx", buffer.getvalue())
+    preview = text(view.status.value)
+    assert "50 000,00 kr" in preview and "2023-03: ersätter raderna från uppladdning 1" in preview
+    assert view.confirm.layout.display == "flex"
+    assert len(store.uploads(agreement.id)) == before  # nothing stored before confirmation
+
+    view.save.click()
+    assert "Sparad som uppladdning 4" in text(view.status.value)
+    quarters = app.snapshot.quarters.set_index("quarter")
+    assert quarters.loc["2023Q1", "actual_ore"] == q1 - march + 5_000_000
+    assert [v for _, v in view.revert_choice.options] == [1]  # the partly replaced upload can come back
+    view.revert_choice.value = 1
+    view.revert.click()
+    assert "Uppladdning 1 gäller igen" in text(view.status.value)
+    assert app.snapshot.quarters.set_index("quarter").loc["2023Q1", "actual_ore"] == q1
+
+
+def test_refused_upload_shows_swedish_message_and_stores_nothing(store: Store, agreement: Agreement) -> None:
+    app = make_app(store, controller=True)
+    view = view_of(app, UploadView)
+    before = len(store.uploads(agreement.id))
+    view.upload.deliver("huvudbok.xlsx", b"Datum;Belopp\n2023-01-01;12\n")
+    shown = text(view.status.value)
+    assert "huvudbok.xlsx" in shown and "Traceback" not in shown
+    assert 'class="message error"' in view.status.value
+    assert view.confirm.layout.display == "none"
+    assert len(store.uploads(agreement.id)) == before
+
+
+def test_withholding_cap_shown_and_enforced(store: Store, agreement: Agreement) -> None:
+    app = make_app(store, controller=True)
+    view = view_of(app, PaymentsView)
+    show(app, view)
+    social = agreement.areas[0]
+    view.w_area.value = social.key
+    # §10: at most 50 % of the area's compensation: 50 % × 50 % × 5 319 000 kr = 1 329 750 kr.
+    assert "Tak för området: 1 329 750 kr (§10)" in text(view.w_cap.value)
+    view.whatif_area.value = social.key
+    view.whatif_amount.value = "1 400 000"
+    assert "överskrider taket med 70 250 kr" in text(view.whatif.value)
+    view.w_amount.value = "1 400 000"
+    view.w_reason.value = "Tvist om leverans"
+    withhold = button(view.widget, "Registrera innehållande")
+    withhold.click()
+    assert "§10" in text(view.status.value) and 'message error' in view.status.value
+    assert store.withholdings(agreement.id).empty
+    view.w_amount.value = "500 000"
+    withhold.click()
+    assert "Innehållandet är registrerat" in text(view.status.value)
+    assert int(store.withholdings(agreement.id)["amount_ore"].sum()) == 50_000_000
+    assert "redan innehållet: 500 000 kr; kvar att hålla inne: 829 750 kr" in text(view.w_cap.value)
+
+
+def test_registered_payment_replaces_the_plan_for_its_quarter(store: Store, agreement: Agreement) -> None:
+    app = make_app(store, controller=True)
+    view = view_of(app, PaymentsView)
+    show(app, view)
+    view.p_quarter.value = "2023Q2"
+    view.p_amount.value = "1 300 000"
+    view.p_invoice.value = "F-2023-2"
+    view.p_paid.value = dt.date(2023, 4, 3)
+    button(view.widget, "Registrera betalning").click()
+    q = app.snapshot.quarters.set_index("quarter")
+    assert q.loc["2023Q2", "advance_ore"] == 130_000_000 and q.loc["2023Q2", "source"] != "plan"
+    assert q.loc["2023Q1", "advance_ore"] == 132_975_000 and q.loc["2023Q1", "source"] == "plan"
+
+
+def test_comment_is_saved_and_listed(store: Store, agreement: Agreement) -> None:
+    app = make_app(store, controller=True)
+    view = view_of(app, CommentsView)
+    show(app, view)
+    view.quarter.value = "2023Q2"
+    view.text.value = "Vakans under maj; tjänsten tillsatt i juni."
+    button(view.widget, "Spara kommentar").click()
+    assert "Kommentaren är sparad" in text(view.status.value)
+    assert "Kv 2 2023" in text(view.list.value) and "Vakans under maj" in view.list.value
+    assert store.comments(agreement.id).iloc[-1]["author"] == "kontroller"
+
+
+def test_guarded_callback_turns_errors_into_swedish_messages() -> None:
+    shown: list[str] = []
+
+    @guarded(shown.append)
+    def boom() -> None:
+        raise KeyError("intern detalj")
+
+    boom()
+    assert "Något gick fel och inget har ändrats" in shown[0]
+    assert "KeyError" not in shown[0] and "intern detalj" not in shown[0]
+
+
+def test_agreement_named_in_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    choices = [AGREEMENT.resolve()]
+    monkeypatch.setenv("QUERY_STRING", "avtal=RUN%2F305%2F2022")
+    assert _requested_agreement(choices) == AGREEMENT.resolve()
+    monkeypatch.setenv("QUERY_STRING", "avtal=RUN-305-2022")
+    assert _requested_agreement(choices) == AGREEMENT.resolve()
+    monkeypatch.setenv("QUERY_STRING", "avtal=RUN/1/1999")
+    from samordning.errors import SamordningError
+
+    with pytest.raises(SamordningError, match="RUN/1/1999"):
+        _requested_agreement(choices)
+
+
+def test_quarter_figure_is_ibcs_and_swedish(store: Store, agreement: Agreement) -> None:
+    table = quarterly(agreement, ledger(store, agreement))
+    fig = charts.quarter_figure(table)
+    advance, actual, variance = fig.data
+    assert advance.marker.color == "rgba(0,0,0,0)" and advance.marker.line.width == 2  # plan outlined
+    assert list(variance.text) == ["+370 123 kr", "+294 143 kr", "+413 999 kr"]
+    assert fig.layout.separators == ", "
+    assert list(actual.x) == ["Kv 1 2023", "Kv 2 2023", "Kv 3 2023"]
+    assert pd.Series(variance.y).round(2).tolist() == [370_122.59, 294_142.95, 413_998.51]
