@@ -123,7 +123,7 @@ def open_page(browser: object) -> Iterator[Callable[..., object]]:
     """Open the dashboard like a Swedish user (sv-SE locale); fails the test on a traceback in the page."""
     pages: list[object] = []
 
-    def go(url: str, width: int = 1366, height: int = 768, ready: str | None = ".card .value") -> object:
+    def go(url: str, width: int = 1366, height: int = 768, ready: str | None = ".smd-app .card .value") -> object:
         page = browser.new_page(viewport={"width": width, "height": height}, locale="sv-SE")  # type: ignore[attr-defined]
         pages.append(page)
         page.goto(url)
@@ -145,8 +145,8 @@ def show_tab(page: object, title: str) -> None:
 
 def wait_for_chart(page: object) -> None:
     # Bars of a zero-width trace count as hidden, so wait for them to be in the page, then for the axis.
-    page.wait_for_selector(".js-plotly-plot .bars", state="attached", timeout=60_000)  # type: ignore[attr-defined]
-    page.wait_for_selector(".js-plotly-plot .xaxislayer-above text", timeout=30_000)  # type: ignore[attr-defined]
+    page.wait_for_selector(".js-plotly-plot:visible .bars", state="attached", timeout=60_000)  # type: ignore[attr-defined]
+    page.wait_for_selector(".js-plotly-plot:visible .xaxislayer-above text", timeout=30_000)  # type: ignore[attr-defined]
 
 
 def kr(ore: int) -> str:
@@ -154,7 +154,7 @@ def kr(ore: int) -> str:
 
 
 def cards(page: object) -> dict[str, str]:
-    loc = page.locator(".card")  # type: ignore[attr-defined]
+    loc = page.locator(".smd-app .card")  # type: ignore[attr-defined]
     return {loc.nth(i).get_attribute("data-key"): normalise(loc.nth(i).locator(".value").inner_text())
             for i in range(loc.count())}
 
@@ -176,6 +176,10 @@ def test_council_sees_key_figures_in_swedish(council: Served, open_page: Callabl
         assert finding.title in body
     assert "1 329 750 kr av ersättningen saknar förskottsdatum" in body
     assert "Senaste utfall: 2023-09" in body
+    # The plain-HTML copy that Voilà puts in the page (readable before the widgets connect) is gone once the
+    # live view is drawn.
+    assert page.locator(".smd-static").count() == 1  # type: ignore[attr-defined]
+    assert not page.locator(".smd-static").is_visible()  # type: ignore[attr-defined]
 
 
 def test_quarter_chart_swedish_axes_and_area_filter(council: Served, open_page: Callable[..., object]) -> None:
@@ -286,6 +290,52 @@ def test_controller_uploads_confirms_and_sees_refusal(controller: Served, open_p
     rows = ledger(controller.store(), agreement)
     expected = {f.key: kr(f.ore) for f in key_figures(agreement, rows)}
     page.wait_for_function(  # type: ignore[attr-defined]
-        "e => document.querySelector('.card[data-key=actual] .value').innerText.replace(/\\s/g, ' ') == e",
+        "e => document.querySelector('.smd-app .card[data-key=actual] .value').innerText.replace(/\\s/g, ' ') == e",
         arg=expected["actual"], timeout=10_000)
     assert cards(page) == expected
+
+
+def test_large_upload_arrives_and_too_large_is_refused_before_sending(controller: Served,
+                                                                     open_page: Callable[..., object],
+                                                                     tmp_path: Path) -> None:
+    """Past Tornado's default 10 MiB message limit a file used to vanish; it now arrives (in chunks), and a file
+    over the 50 MB limit gets a message in the browser before anything is sent."""
+    agreement = load_agreement(AGREEMENT)
+    before = len(controller.store().uploads(agreement.id))
+    page = open_page(controller.url + f"?token={TOKEN}")
+    show_tab(page, "Uppladdning")
+    big = tmp_path / "stor_export.xlsx"
+    big.write_bytes(os.urandom(12 * 1024 * 1024))  # 12 MiB that are not a workbook: refused, but after arriving
+    page.set_input_files(".smd-upload input[type=file]", str(big))  # type: ignore[attr-defined]
+    error = page.wait_for_selector(".message.error:has-text('stor_export.xlsx')", timeout=120_000)  # type: ignore[attr-defined]
+    assert "stor_export.xlsx" in normalise(error.inner_text())
+    status = normalise(page.locator(".smd-upload-status").inner_text())  # type: ignore[attr-defined]
+    assert "stor_export.xlsx är mottagen (12,0 MB)" in status
+
+    huge = tmp_path / "for_stor.xlsx"
+    with huge.open("wb") as f:
+        f.truncate(51 * 1024 * 1024)
+    page.set_input_files(".smd-upload input[type=file]", str(huge))  # type: ignore[attr-defined]
+    page.wait_for_selector(".message.error:has-text('för stor')", timeout=30_000)  # type: ignore[attr-defined]
+    body = normalise(page.locator("body").inner_text())  # type: ignore[attr-defined]
+    assert "Filen for_stor.xlsx är för stor (51,0 MB); största tillåtna storlek är 50 MB. Inget har skickats." in body
+    assert len(controller.store().uploads(agreement.id)) == before
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (1920, 1080)])
+def test_every_view_renders(controller: Served, open_page: Callable[..., object], width: int, height: int) -> None:
+    """Each tab of the controllers' view (a superset of the council's) at a laptop's and a projector's size;
+    the screenshots are what the closing note describes."""
+    page = open_page(controller.url + f"?token={TOKEN}", width, height)
+    expected = {"Översikt": "Avtalets egna motsägelser", "Kvartal": "Förskott i uppföljningen",
+                "Områden": "Högst innehållet vid tvist", "Transaktioner": "rader, summa", "Uppladdning": "Historik",
+                "Kommentarer": "Ny kommentar", "Betalningar och tvist": "Tänk om: tvist om ett område"}
+    titles = [normalise(t) for t in page.get_by_role("tab").all_inner_texts()]  # type: ignore[attr-defined]
+    assert titles == list(expected)
+    for title in titles:
+        show_tab(page, title)
+        if title in ("Kvartal", "Områden"):
+            wait_for_chart(page)
+        page.locator(".smd-app").get_by_text(expected[title]).first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
+        page.wait_for_timeout(400)  # type: ignore[attr-defined]
+        screenshot(page, f"vy-{re.sub(r'[^a-zåäö]+', '-', title.lower())}-{width}x{height}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import html
 import io
 import logging
@@ -22,6 +23,7 @@ from typing import Any
 import ipywidgets as ipw
 import pandas as pd
 import plotly.graph_objects as go
+from IPython.display import HTML, display
 from plotly.graph_objs import FigureWidget  # noqa: F401 - import now: its first import costs seconds (nbformat,
 
 # jsonschema), which a preheated kernel pays before the page is requested, not after
@@ -51,7 +53,7 @@ from samordning.ingest import parse_amounts
 from samordning.money import format_kr, format_percent
 from samordning.store import Store
 from samordning.ui import ROLE_ENV, charts
-from samordning.ui.widgets import ChunkedUpload, FitCharts, chart, download_link
+from samordning.ui.widgets import ChunkedUpload, FitCharts, chart, download_link, format_mb
 
 log = logging.getLogger(__name__)
 LOCAL_TZ = "Europe/Stockholm"
@@ -91,6 +93,16 @@ CSS = """
 .smd-download { display: inline-block; padding: 6px 14px; border-radius: 6px; background: #1f3b57;
                 color: white !important;
                 text-decoration: none; }
+.smd-static { padding: 8px 16px; max-width: 1760px; margin: 0 auto; }
+.smd-fake-tabs { display: flex; margin-top: 6px; }
+.smd-fake-tabs span { font-size: 15px; padding: 4px 16px; border: 1px solid #c9c9c9; border-bottom: none;
+                      background: #eeeeee; color: #757575; margin-right: -1px; }
+.smd-fake-tabs span.on { background: white; color: black; border-top: 2px solid #1976d2; }
+.smd-fake-panel { border: 1px solid #c9c9c9; padding: 15px; }
+@media (min-width: 1700px) {  /* a projector or a large screen: read from the back of the room */
+  .smd { font-size: 17px; } .smd h1 { font-size: 30px; } .smd .card .value { font-size: 32px; }
+  .smd .card .label, .smd .sub, .smd table { font-size: 16px; }
+}
 .smd-chart-cell > * { flex: 1 1 auto; width: 100%; min-width: 0; }
 .widget-tab > .lm-TabBar .lm-TabBar-tab { font-size: 15px; flex: 0 0 auto !important; max-width: none !important;
                                           min-width: 110px; padding: 0 16px; }
@@ -198,6 +210,11 @@ def set_options(dropdown: ipw.Dropdown, options: list[tuple[str, Any]]) -> None:
     dropdown.value = keep
 
 
+def button(description: str, **kwargs: Any) -> ipw.Button:
+    """A button as wide as its label (ipywidgets' fixed width cuts Swedish labels short)."""
+    return ipw.Button(description=description, layout=ipw.Layout(width="auto", min_width="120px"), **kwargs)
+
+
 def guarded(show: Callable[[str], None]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Run a callback so that any error becomes a Swedish message via ``show``, never a traceback."""
     def decorate(callback: Callable[..., Any]) -> Callable[..., Any]:
@@ -285,11 +302,28 @@ def quarter_table_html(table: pd.DataFrame, a: Agreement, sources: dict[str, str
         f'avtalets slut ({_e(a.compensation.repayment_clause)}).</div>')
 
 
+def forecast_html(fc: Forecast) -> str:
+    if not fc.as_of:
+        return ""
+    text = (f"Prognos ({_e(fc.clause)}): utfall hittills {_kr(fc.actual_ore)} + genomsnitt per månad "
+            f"{_kr(fc.monthly_average_ore)} × {fc.remaining_months} återstående månader = "
+            f"{_kr(fc.forecast_ore)}. Förskott {_kr(fc.planned_advances_ore)} − prognos = "
+            f"prognostiserad återbetalning {_kr(fc.repayment_ore)}.")
+    if fc.overspend_ore:
+        text += (f" Prognosen överskrider förskotten med {_kr(fc.overspend_ore)}; avtalet reglerar inte "
+                 "överskridanden.")
+    return f'<div class="smd sub">{text}</div>'
+
+
+def role_html(controller: bool) -> str:
+    return ('<div class="smd"><span class="badge warn">Controller: kan ladda upp och ändra</span></div>'
+            if controller else '<div class="smd"><span class="badge">Samverkansrådet: läsvy</span></div>')
+
+
 class OverviewView:
     title = "Översikt"
 
     def __init__(self) -> None:
-        self.header = ipw.HTML()
         self.cards = ipw.HTML()
         self.provenance = ipw.HTML()
         self.forecast = ipw.HTML()
@@ -299,16 +333,19 @@ class OverviewView:
     def render(self, s: Snapshot) -> None:
         self.cards.value = figures_html(s.figures)
         self.provenance.value = provenance_html(s)
-        fc = s.forecast
-        text = (f"Prognos ({_e(fc.clause)}): utfall hittills {_kr(fc.actual_ore)} + genomsnitt per månad "
-                f"{_kr(fc.monthly_average_ore)} × {fc.remaining_months} återstående månader = "
-                f"{_kr(fc.forecast_ore)}. Förskott {_kr(fc.planned_advances_ore)} − prognos = "
-                f"prognostiserad återbetalning {_kr(fc.repayment_ore)}.")
-        if fc.overspend_ore:
-            text += (f" Prognosen överskrider förskotten med {_kr(fc.overspend_ore)}; avtalet reglerar inte "
-                     "överskridanden.")
-        self.forecast.value = f'<div class="smd sub">{text}</div>' if fc.as_of else ""
+        self.forecast.value = forecast_html(s.forecast)
         self.findings.value = findings_html(s.findings)
+
+
+def static_overview_html(s: Snapshot, controller: bool, tabs: list[str]) -> str:
+    """The first tab as plain HTML, rendered by Voilà into the page itself: the figures are readable before the
+    widgets have connected to the kernel (about half a second sooner), and the live view hides this copy as soon
+    as it is drawn (its stylesheet carries ``.smd-static {display: none}``)."""
+    bar = "".join(f'<span class="{"on" if i == 0 else ""}">{_e(t)}</span>' for i, t in enumerate(tabs))
+    return (f'{CSS}<div class="smd-static">{header_html(s)}{role_html(controller)}'
+            f'<div class="smd smd-fake-tabs">{bar}</div><div class="smd-fake-panel">'
+            f'{figures_html(s.figures)}{provenance_html(s)}{forecast_html(s.forecast)}{findings_html(s.findings)}'
+            '</div></div>')
 
 
 def _chart_cell(chart: ipw.Widget) -> ipw.Box:
@@ -334,7 +371,7 @@ class QuarterView:
         self.note = ipw.HTML()
         self.drill_quarter = ipw.Dropdown(description="Rader för:", style={"description_width": "70px"},
                                           layout=ipw.Layout(width="260px"))
-        drill = ipw.Button(description="Visa transaktionerna", icon="list")
+        drill = button("Visa transaktionerna", icon="list")
         drill.on_click(lambda _b: on_drill(self.drill_quarter.value, self.area.value))
         self.area.observe(lambda _c: self.refresh(), names="value")
         self.cells = [_chart_cell(self.chart), _chart_cell(self.balance)]
@@ -421,7 +458,7 @@ class TransactionsView:
         self.text = ipw.Text(description="Text innehåller", style=style, continuous_update=False)
         self.summary = ipw.HTML()
         self.table = ipw.HTML()
-        self.export = ipw.Button(description="Exportera urvalet till Excel", icon="download")
+        self.export = button("Exportera urvalet till Excel", icon="download")
         self.download = ipw.HTML()
         self.export.on_click(guarded(self._show)(lambda _b: self._export()))
         for w in (self.quarter, self.area, self.account_class, self.reason, self.text):
@@ -514,17 +551,17 @@ class UploadView:
         self.user = ipw.Text(description="Ditt namn", value=app.user, style={"description_width": "initial"})
         self.upload = ChunkedUpload(description="Välj exportfil (Excel, CSV eller SIE) …")
         self.status = ipw.HTML()
-        self.save = ipw.Button(description="Spara i uppföljningen", button_style="primary", icon="check")
-        self.cancel = ipw.Button(description="Avbryt", icon="times")
+        self.save = button("Spara i uppföljningen", button_style="primary", icon="check")
+        self.cancel = button("Avbryt", icon="times")
         self.confirm = ipw.HBox([self.save, self.cancel], layout=ipw.Layout(display="none"))
         self.history = ipw.HTML()
         self.revert_choice = ipw.Dropdown(description="Uppladdning", style={"description_width": "initial"})
-        self.revert = ipw.Button(description="Låt den gälla igen", icon="undo")
+        self.revert = button("Låt den gälla igen", icon="undo")
         show = guarded(self._show)
         self.upload.on_file(show(self._received))
         self.upload.on_too_large(show(lambda name, size: self._show(_message(
-            f"Filen {name} är för stor ({size / 1048576:.1f} MB); största tillåtna storlek är "
-            f"{self.upload.max_bytes // 1048576} MB. Inget har skickats.", "error"))))
+            f"Filen {name} är för stor ({format_mb(size)}); största tillåtna storlek är "
+            f"{format_mb(self.upload.max_bytes, 0)}. Inget har skickats.", "error"))))
         self.save.on_click(show(lambda _b: self._save()))
         self.cancel.on_click(show(lambda _b: self._cancel()))
         self.revert.on_click(show(lambda _b: self._revert()))
@@ -617,7 +654,7 @@ class CommentsView:
             self.area = ipw.Dropdown(description="Område", style=style)
             self.text = ipw.Textarea(placeholder="Förklara avvikelsen …",
                                      layout=ipw.Layout(width="640px", height="90px"))
-            save = ipw.Button(description="Spara kommentar", button_style="primary")
+            save = button("Spara kommentar", button_style="primary")
             save.on_click(guarded(self._show)(lambda _b: self._save()))
             children += [_section("Ny kommentar", "En ny kommentar till samma kvartal och område ersätter den "
                                   "gällande; tidigare versioner sparas."),
@@ -685,13 +722,13 @@ class PaymentsView:
             self.p_invoice = ipw.Text(description="Fakturanummer", style=style)
             self.p_invoiced = ipw.DatePicker(description="Fakturerad", style=style)
             self.p_paid = ipw.DatePicker(description="Betald", style=style)
-            add_payment = ipw.Button(description="Registrera betalning", button_style="primary")
+            add_payment = button("Registrera betalning", button_style="primary")
             self.w_area = ipw.Dropdown(description="Område", style=style)
             self.w_amount = ipw.Text(description="Belopp (kr)", style=style)
             self.w_reason = ipw.Text(description="Skäl", style=style, layout=ipw.Layout(width="420px"))
             self.w_date = ipw.DatePicker(description="Från", style=style, value=dt.date.today())
             self.w_cap = ipw.HTML()
-            add_withholding = ipw.Button(description="Registrera innehållande", button_style="warning")
+            add_withholding = button("Registrera innehållande", button_style="warning")
             self.w_area.observe(lambda _c: self._show_cap(), names="value")
             show = guarded(self._show)
             add_payment.on_click(show(lambda _b: self._add_payment()))
@@ -825,18 +862,23 @@ class App:
                                  PaymentsView(self)]
         if controller:
             self.views.insert(4, UploadView(self))
-        self.tabs = ipw.Tab(children=[v.widget for v in self.views], titles=[v.title for v in self.views])
+        # Each tab's widgets enter the page when the tab is first shown: the browser then draws one tab's
+        # widgets on the first page load, not all of them.
+        self.panels = [ipw.VBox() for _ in self.views]
+        self.tabs = ipw.Tab(children=self.panels, titles=[v.title for v in self.views])
         self.stale: set[int] = set()
         self.tabs.observe(guarded(self._show_error)(lambda _c: self._render_visible()), names="selected_index")
         self.error = ipw.HTML()
         self.snapshot = Snapshot.load(store, path)
         self.render()
         self.selector.observe(guarded(self._show_error)(lambda c: self.select(c["new"])), names="value")
-        role = ('<div class="smd"><span class="badge warn">Controller: kan ladda upp och ändra</span></div>'
-                if controller else '<div class="smd"><span class="badge">Samverkansrådet: läsvy</span></div>')
-        self.widget = ipw.VBox([ipw.HTML(CSS), FitCharts(), ipw.HBox([self.header], layout=ipw.Layout(width="100%")),
-                                ipw.HBox([self.selector, self.bookmark, ipw.HTML(role)]), self.error, self.tabs],
-                               layout=ipw.Layout(padding="8px 16px", max_width="1680px"))
+        hide_static = "<style>.smd-static { display: none; }</style>"  # see static_overview_html()
+        self.widget = ipw.VBox([ipw.HTML(CSS + hide_static), FitCharts(),
+                                ipw.HBox([self.header], layout=ipw.Layout(width="100%")),
+                                ipw.HBox([self.selector, self.bookmark, ipw.HTML(role_html(controller))]),
+                                self.error, self.tabs],
+                               layout=ipw.Layout(padding="8px 16px", max_width="1760px", margin="0 auto"))
+        self.widget.add_class("smd-app")
 
     def _show_error(self, value: str) -> None:
         self.error.value = value
@@ -854,6 +896,8 @@ class App:
 
     def _render_visible(self) -> None:
         index = self.tabs.selected_index or 0
+        if not self.panels[index].children:
+            self.panels[index].children = [self.views[index].widget]
         if index in self.stale:
             self.stale.discard(index)
             self.views[index].render(self.snapshot)
@@ -908,12 +952,17 @@ def app() -> ipw.Widget:
         choices = [p.resolve() for p in choices] or [default]
         store = Store.open()
         view = App(store, default.resolve(), controller=os.environ.get(ROLE_ENV) == "controller", choices=choices)
+        # The loaded rows are millions of long-lived objects on a large store; keep the garbage collector from
+        # walking them on every widget message while the page loads.
+        gc.collect()
+        gc.freeze()
         wait_for_request()
         path = _requested_agreement(choices)
         if path is not None and path != view.snapshot.path:
             view.select(path)
         elif store.revision(view.snapshot.agreement.id) != view.snapshot.revision:
             view.reload()
+        display(HTML(static_overview_html(view.snapshot, view.controller, [v.title for v in view.views])))
         return view.widget
     except SamordningError as exc:
         return message(exc.describe())

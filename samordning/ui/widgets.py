@@ -13,10 +13,14 @@ import html
 from collections.abc import Callable
 
 import anywidget
-import ipywidgets as ipw
 import traitlets
 
 MB = 1024 * 1024
+
+
+def format_mb(size: int, decimals: int = 1) -> str:
+    """``12,0 MB``: a file size in the user's terms (MiB, decimal comma)."""
+    return f"{size / MB:.{decimals}f}".replace(".", ",") + " MB"
 
 _UPLOAD_ESM = r"""
 function mb(n) { return (n / 1048576).toLocaleString("sv-SE", {maximumFractionDigits: 1}) + " MB"; }
@@ -131,8 +135,7 @@ class ChunkedUpload(anywidget.AnyWidget):
     def deliver(self, name: str, content: bytes) -> None:
         """Hand a complete file to the callbacks (also what tests call instead of a browser)."""
         self._parts = []
-        size = f"{len(content) / MB:.1f}".replace(".", ",")
-        self.status = f"{name} är mottagen ({size} MB)"
+        self.status = f"{name} är mottagen ({format_mb(len(content))})"
         self.size = len(content)
         self.received = len(content)
         for callback in self._file_callbacks:
@@ -177,7 +180,3 @@ def download_link(content: bytes, filename: str, label: str, mime: str = XLSX_MI
     data = base64.b64encode(content).decode("ascii")
     return (f'<a class="smd-download" download="{html.escape(filename)}" href="data:{mime};base64,{data}">'
             f"{html.escape(label)}</a>")
-
-
-def button(description: str, style: str = "primary", **kwargs: object) -> ipw.Button:
-    return ipw.Button(description=description, button_style=style, **kwargs)

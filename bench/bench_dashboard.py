@@ -1,0 +1,214 @@
+"""How fast the dashboard appears and answers, against an empty notebook served by Voilà the same way.
+
+One run, headless Debian Chromium, both servers started by this script with the same settings
+(``notebooks/voila.json``: preheated kernels, pool of one):
+
+* first render: from navigation until the key figures are visible, against an empty notebook
+  (one cell that prints a line) until its line is visible; goal ≤ 1.2 × the empty notebook;
+* filter → chart: from choosing another area in *Kvartal* until the chart shows that area's data,
+  timed inside the page; goal ≤ 150 ms; on the demo data and on a store with 200 000 transactions.
+
+    python bench/bench_dashboard.py [--rows 200000] [--samples 5]
+
+Nothing here asserts a time; it prints a table (and writes bench/out/dashboard.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from samordning.agreement import agreement_path, load_agreement  # noqa: E402
+from samordning.cli import voila_command  # noqa: E402
+from samordning.demo import write_examples, write_large_export  # noqa: E402
+from samordning.imports import import_export  # noqa: E402
+from samordning.store import Store  # noqa: E402
+from samordning.ui import ROLE_ENV  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+EMPTY_TEXT = "Tom anteckningsbok"
+
+# Choose an area in the Kvartal tab's "Område:" dropdown, then wait (in the page) until the first chart's
+# title names it and the browser has painted: the time a user waits for the chart.
+FILTER_JS = """
+async (name) => {
+  const select = [...document.querySelectorAll('.widget-dropdown')]
+    .find(d => d.innerText.includes('Område:')).querySelector('select');
+  const index = [...select.options].findIndex(o => o.text.replace(/\u00a0/g, ' ') === name);  // ipywidgets: nbsp
+  const start = performance.now();
+  select.selectedIndex = index;
+  select.dispatchEvent(new Event('change', {bubbles: true}));
+  await new Promise((resolve, reject) => {
+    const check = () => {
+      const title = document.querySelector('.js-plotly-plot .gtitle');
+      const shown = title ? title.textContent.replace(/\u00a0/g, ' ').toLowerCase() : '';
+      if (shown.includes(name.toLowerCase())) requestAnimationFrame(() => resolve());
+      else if (performance.now() - start > 10000) reject(new Error('the chart did not change to ' + name));
+      else requestAnimationFrame(check);
+    };
+    check();
+  });
+  return performance.now() - start;
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """Voilà on a notebook, with the command ``samordning serve`` uses; ready when it says so."""
+
+    def __init__(self, notebook: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen([*voila_command(notebook, self.port), "--Voila.token="], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        ready = threading.Event()
+
+        def watch() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.lines.append(line)
+                if "is running at" in line:
+                    ready.set()
+
+        threading.Thread(target=watch, daemon=True).start()
+        if not ready.wait(120):
+            raise SystemExit("Voilà did not start:\n" + "".join(self.lines))
+        self.url = f"http://127.0.0.1:{self.port}/"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def empty_notebook(folder: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(f"print({EMPTY_TEXT!r})")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / "tom.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def demo_store(folder: Path, extra_rows: int = 0) -> str:
+    db = str(folder / ("demo.db" if not extra_rows else f"demo-{extra_rows}.db"))
+    store = Store.open(db)
+    agreement = load_agreement(agreement_path())
+    for path in write_examples(folder / "exempel"):
+        import_export(store, agreement, path.name, path.read_bytes(), user="bench")
+    if extra_rows:
+        big = write_large_export(folder / f"stor-{extra_rows}.xlsx", extra_rows)
+        import_export(store, agreement, big.name, big.read_bytes(), user="bench")
+    return db
+
+
+def first_render(browser: object, server: Server, selector: str, samples: int, pause: float) -> list[float]:
+    times = []
+    for _ in range(samples):
+        time.sleep(pause)  # let the pool's preheated kernel be ready, as for a user arriving later
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="sv-SE")  # type: ignore[attr-defined]
+        page = context.new_page()
+        start = time.perf_counter()
+        page.goto(server.url)
+        page.wait_for_selector(selector, timeout=120_000)
+        times.append(time.perf_counter() - start)
+        context.close()
+    return times
+
+
+def filter_to_chart(browser: object, server: Server, areas: list[str], samples: int) -> list[float]:
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="sv-SE")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(server.url)
+    page.wait_for_selector(".card .value", timeout=120_000)
+    page.get_by_role("tab", name="Kvartal").click()
+    page.wait_for_selector(".js-plotly-plot .xaxislayer-above text", timeout=60_000)
+    times = []
+    choices = [*areas, "Alla områden"]
+    page.evaluate(FILTER_JS, choices[0])  # warm-up: first use of the code paths
+    for i in range(samples * len(choices)):
+        times.append(page.evaluate(FILTER_JS, choices[(i + 1) % len(choices)]) / 1000)
+    context.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=200_000, help="transactions in the large store")
+    parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument("--pause", type=float, default=8.0, help="seconds between page loads (pool refill)")
+    parser.add_argument("--skip-demo", action="store_true", help="only the empty notebook and the large store")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    agreement = load_agreement(agreement_path())
+    areas = [a.name for a in agreement.areas]
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        print(f"Preparing stores (demo, and demo + {args.rows} rows) …", flush=True)
+        started = time.perf_counter()
+        stores = {} if args.skip_demo else {"demo": demo_store(folder)}
+        stores[f"{args.rows} rader"] = demo_store(folder, args.rows)
+        print(f"  done in {time.perf_counter() - started:.1f} s", flush=True)
+        notebook = ROOT / "notebooks" / "dashboard.ipynb"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            env = dict(os.environ)
+            empty = Server(empty_notebook(folder), env)
+            try:
+                results["tom anteckningsbok: första visning"] = summary(
+                    first_render(browser, empty, f"text={EMPTY_TEXT}", args.samples, args.pause))
+            finally:
+                empty.stop()
+            for name, db in stores.items():
+                server = Server(notebook, dict(env, SAMORDNING_DB=db, **{ROLE_ENV: "council"}))
+                try:
+                    results[f"instrumentpanel ({name}): första visning"] = summary(
+                        first_render(browser, server, ".card .value", args.samples, args.pause))
+                    results[f"instrumentpanel ({name}): område → diagram"] = summary(
+                        filter_to_chart(browser, server, areas, args.samples))
+                finally:
+                    server.stop()
+            browser.close()
+    base = results["tom anteckningsbok: första visning"]["median"]
+    print(f"\n{'mätning':<52} {'median':>9} {'min':>9} {'max':>9}   kvot mot tom")
+    for name, r in results.items():
+        ratio = f"{r['median'] / base:.2f} ×" if "första visning" in name else ""
+        print(f"{name:<52} {r['median'] * 1000:>7.0f} ms {r['min'] * 1000:>6.0f} ms {r['max'] * 1000:>6.0f} ms   "
+              f"{ratio}")
+    out = ROOT / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "dashboard.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "n": len(times)}
+
+
+if __name__ == "__main__":
+    main()
