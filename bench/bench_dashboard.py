@@ -144,7 +144,7 @@ def filter_to_chart(browser: object, server: Server, areas: list[str], samples: 
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="sv-SE")  # type: ignore[attr-defined]
     page = context.new_page()
     page.goto(server.url)
-    page.wait_for_selector(".card .value", timeout=120_000)
+    page.wait_for_selector(".smd-app .card .value", timeout=120_000)
     page.get_by_role("tab", name="Kvartal").click()
     page.wait_for_selector(".js-plotly-plot .xaxislayer-above text", timeout=60_000)
     times = []
@@ -189,7 +189,7 @@ def main() -> None:
                 server = Server(notebook, dict(env, SAMORDNING_DB=db, **{ROLE_ENV: "council"}))
                 try:
                     results[f"instrumentpanel ({name}): första visning"] = summary(
-                        first_render(browser, server, ".card .value", args.samples, args.pause))
+                        first_render(browser, server, ".card .value:visible", args.samples, args.pause))
                     results[f"instrumentpanel ({name}): område → diagram"] = summary(
                         filter_to_chart(browser, server, areas, args.samples))
                 finally:

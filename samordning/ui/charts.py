@@ -7,6 +7,7 @@ label, so that colour is never the only cue (IBCS manner).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -131,9 +132,24 @@ def area_figure(table: pd.DataFrame, area_names: dict[str, str],
     return fig
 
 
+def _same(a: object, b: object) -> bool:
+    try:
+        return bool(a == b)
+    except ValueError:  # numpy arrays compare element by element
+        return bool(np.array_equal(a, b))
+
+
 def update_in_place(widget: go.FigureWidget, figure: go.Figure) -> None:
-    """Give a live FigureWidget the data of a freshly built figure in one message to the browser."""
+    """Give a live FigureWidget the data of a freshly built figure in one message to the browser, sending
+    (and validating) only the properties that changed: a filter changes the values and the title, not the
+    styling."""
     with widget.batch_update():
         for live, new in zip(widget.data, figure.data, strict=True):
-            live.update(new.to_plotly_json(), overwrite=True)
-        widget.layout.update(figure.layout.to_plotly_json(), overwrite=True)
+            old, wanted = live.to_plotly_json(), new.to_plotly_json()
+            changed = {k: v for k, v in wanted.items() if not _same(old.get(k), v)}
+            if changed:
+                live.update(changed)
+        old, wanted = widget.layout.to_plotly_json(), figure.layout.to_plotly_json()
+        changed = {k: v for k, v in wanted.items() if not _same(old.get(k), v)}
+        if changed:
+            widget.layout.update(changed)

@@ -112,7 +112,7 @@ CSS = """
 
 # -- the state every view renders from -------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: it is never changed
 class Snapshot:
     """Everything the views show, computed in one pass over the store."""
 
@@ -391,14 +391,23 @@ class QuarterView:
                                          *[(quarter_label(q), q) for q in s.agreement.quarters]])
         self.refresh()
 
+    @staticmethod
+    @functools.lru_cache(maxsize=32)
+    def _figures(s: Snapshot, area: str) -> tuple[go.Figure, go.Figure]:
+        """The two charts for an area of a snapshot, built once (a snapshot never changes)."""
+        table = s.quarter_table(area or None)
+        name = s.area_names.get(area, "alla områden")
+        return (charts.quarter_figure(table, f"{charts.QUARTER_TITLE} – {name}"),
+                charts.balance_figure(table, f"Kvarstående medel – {name}"))
+
     def refresh(self) -> None:
         s = self.snapshot
         if s is None:
             return
         table = s.quarter_table(self.area.value or None)
-        name = s.area_names.get(self.area.value, "alla områden")
-        charts.update_in_place(self.chart, charts.quarter_figure(table, f"{charts.QUARTER_TITLE} – {name}"))
-        charts.update_in_place(self.balance, charts.balance_figure(table, f"Kvarstående medel – {name}"))
+        quarter_fig, balance_fig = self._figures(s, self.area.value)
+        charts.update_in_place(self.chart, quarter_fig)
+        charts.update_in_place(self.balance, balance_fig)
         self.table.value = quarter_table_html(table, s.agreement, s.sources)
         self.note.value = ("" if self.area.value == ALL else
                            '<div class="smd sub">Områdets förskott är avtalets förskott × områdets andel, '
@@ -952,6 +961,8 @@ def app() -> ipw.Widget:
         choices = [p.resolve() for p in choices] or [default]
         store = Store.open()
         view = App(store, default.resolve(), controller=os.environ.get(ROLE_ENV) == "controller", choices=choices)
+        for area in (ALL, *view.snapshot.area_names):  # the charts of every area filter, ready before anyone asks
+            QuarterView._figures(view.snapshot, area)
         # The loaded rows are millions of long-lived objects on a large store; keep the garbage collector from
         # walking them on every widget message while the page loads.
         gc.collect()
