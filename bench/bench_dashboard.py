@@ -160,7 +160,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=200_000, help="transactions in the large store")
     parser.add_argument("--samples", type=int, default=5)
-    parser.add_argument("--pause", type=float, default=8.0, help="seconds between page loads (pool refill)")
+    parser.add_argument("--pause", type=float, default=15.0,
+                        help="seconds between page loads: the pool refills, as for a user arriving later")
     parser.add_argument("--skip-demo", action="store_true", help="only the empty notebook and the large store")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright

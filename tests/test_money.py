@@ -1,0 +1,45 @@
+"""Money is integer öre; Swedish formatting; splitting never loses or creates an öre."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from samordning.money import format_kr, format_percent, kr_to_ore, share_of, split
+
+
+def test_format_kr_is_swedish() -> None:
+    assert format_kr(132_975_000) == "1 329 750 kr"
+    assert format_kr(95_962_741, ore_precision=True) == "959 627,41 kr"
+    assert format_kr(-123_456, ore_precision=True) == "-1 234,56 kr"
+    assert format_kr(132_975_000, nbsp=True) == "1\u00a0329\u00a0750\u00a0kr"
+    assert format_kr(50) == "1 kr"  # 0,50 kr rounds half up to whole kronor
+    assert format_percent(0.7217) == "72 %"
+
+
+def test_kr_to_ore_is_exact_and_refuses_fractions_of_an_ore() -> None:
+    assert kr_to_ore(Decimal("5319000.00")) == 531_900_000
+    assert kr_to_ore("1329750.5") == 132_975_050
+    assert kr_to_ore(12) == 1_200
+    with pytest.raises(ValueError, match="delar av ett öre"):
+        kr_to_ore("0.001")
+    with pytest.raises(ValueError, match="inte ett belopp"):
+        kr_to_ore("tolv")
+
+
+def test_share_of_rounds_half_up() -> None:
+    assert share_of(531_900_000, Fraction(1, 4)) == 132_975_000
+    assert share_of(3, Fraction(1, 2)) == 2
+
+
+@given(st.integers(min_value=-10**12, max_value=10**12),
+       st.lists(st.integers(min_value=1, max_value=100), min_size=1, max_size=6))
+def test_split_parts_add_up_to_the_whole(ore: int, weights: list[int]) -> None:
+    total = sum(weights)
+    parts = split(ore, [Fraction(w, total) for w in weights])
+    assert sum(parts) == ore
+    assert all(abs(p - Fraction(ore * w, total)) < 1 for p, w in zip(parts, weights, strict=True))
