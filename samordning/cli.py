@@ -291,6 +291,22 @@ def cmd_comment(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from samordning.report import FORMATS, write_report
+
+    agreement = resolve_agreement(args.agreement)
+    out = Path(args.out)
+    if out.suffix.lower() not in FORMATS:
+        raise SamordningError(f"Ange en fil som slutar på {', '.join(FORMATS)} (inte {out.name!r}); ändelsen "
+                              "väljer format.")
+    report = write_report(Store.open(args.db), agreement, out, _quarter(agreement, args.quarter))
+    actual = next(f for f in report.figures if f.key == "actual")
+    print(f"Rapporten för {agreement.id} till och med {quarter_label(report.quarter)} är skriven till {out} "
+          f"({FORMATS[out.suffix.lower()]}). Utfall hittills {format_kr(actual.ore)}; "
+          f"{len(report.uploads)} uppladdningar bakom siffrorna.")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     agreement = resolve_agreement(args.agreement)
     findings = check(agreement)
@@ -437,6 +453,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_comment)
+
+    p = sub.add_parser("report", parents=[common], help="den ekonomiska rapporten (§7) som xlsx, pdf eller html")
+    p.add_argument("--quarter", help="till och med kvartal, t.ex. 2023Q2 (annars det senaste med utfall)")
+    p.add_argument("--out", required=True, help="filen att skriva; ändelsen väljer format: .xlsx, .pdf eller .html")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("check", parents=[common], help="avtalets egna motsägelser och luckor")
     p.add_argument("--json", action="store_true", help="skriv JSON")

@@ -308,3 +308,15 @@ def test_quarter_figure_is_ibcs_and_swedish(store: Store, agreement: Agreement) 
     assert fig.layout.separators == ", "
     assert list(actual.x) == ["Kv 1 2023", "Kv 2 2023", "Kv 3 2023"]
     assert pd.Series(variance.y).round(2).tolist() == [370_122.59, 294_142.95, 413_998.51]
+
+
+def test_report_button_makes_the_same_report_as_the_cli(store: Store, agreement: Agreement) -> None:
+    app = make_app(store)
+    box = app.overview.report
+    assert box.quarter.value == "2023Q3"  # the newest quarter with data
+    box.format.value = ".xlsx"
+    box.make.click()
+    link = box.link.value
+    assert 'download="ekonomisk-rapport-RUN-305-2022-2023Q3.xlsx"' in link
+    sheet = load_workbook(io.BytesIO(base64.b64decode(re.search(r"base64,([^\"]+)", link).group(1))))["Kvartal"]
+    assert [r[4] for r in sheet.iter_rows(min_row=2, values_only=True)] == [959_627.41, 1_035_607.05, 915_751.49]

@@ -320,21 +320,64 @@ def role_html(controller: bool) -> str:
             if controller else '<div class="smd"><span class="badge">Samverkansrådet: läsvy</span></div>')
 
 
+class ReportBox:
+    """The economic report (§7) for download: the same files as ``samordning report``."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        style = {"description_width": "initial"}
+        self.quarter = ipw.Dropdown(description="Till och med", style=style, layout=ipw.Layout(width="230px"))
+        self.format = ipw.Dropdown(description="Format", style=style, layout=ipw.Layout(width="300px"), options=[
+            ("PDF (för samverkansrådet)", ".pdf"), ("Excel (med transaktionerna)", ".xlsx"),
+            ("HTML (en fil, för intranätet)", ".html")])
+        self.make = button("Skapa rapport", icon="file", button_style="primary")
+        self.link = ipw.HTML()
+        self.make.on_click(guarded(self._show)(lambda _b: self._make()))
+        self.widget = ipw.VBox([_section("Ekonomisk rapport", "Rapporten till beställaren och samverkansrådet: "
+                                         "nyckeltal, kvartal, områden, prognos, innehållande, kommentarer och "
+                                         "underlag (§7)."),
+                                ipw.HBox([self.quarter, self.format, self.make],
+                                         layout=ipw.Layout(flex_flow="row wrap")), self.link])
+
+    def _show(self, value: str) -> None:
+        self.link.value = value
+
+    def render(self, s: Snapshot) -> None:
+        with_data = sorted(set(s.rows.loc[s.rows["reason"] == "", "quarter"].dropna()))
+        options = [(quarter_label(q), q) for q in s.agreement.quarters if q in with_data]
+        set_options(self.quarter, options)
+        if options:
+            self.quarter.value = options[-1][1]
+        self.make.disabled = not options
+        self.link.value = ""
+
+    def _make(self) -> None:
+        from samordning.report import MIME, make_report
+
+        self.link.value = '<div class="smd sub">Rapporten skapas …</div>'
+        suffix = self.format.value
+        report, content = make_report(self.app.store, self.app.snapshot.agreement, suffix, self.quarter.value)
+        self.link.value = download_link(content, report.filename(suffix), f"Spara {report.filename(suffix)}",
+                                        MIME[suffix])
+
+
 class OverviewView:
     title = "Översikt"
 
-    def __init__(self) -> None:
+    def __init__(self, app: App) -> None:
         self.cards = ipw.HTML()
         self.provenance = ipw.HTML()
         self.forecast = ipw.HTML()
         self.findings = ipw.HTML()
-        self.widget = ipw.VBox([self.cards, self.provenance, self.forecast, self.findings])
+        self.report = ReportBox(app)
+        self.widget = ipw.VBox([self.cards, self.provenance, self.forecast, self.findings, self.report.widget])
 
     def render(self, s: Snapshot) -> None:
         self.cards.value = figures_html(s.figures)
         self.provenance.value = provenance_html(s)
         self.forecast.value = forecast_html(s.forecast)
         self.findings.value = findings_html(s.findings)
+        self.report.render(s)
 
 
 def static_overview_html(s: Snapshot, controller: bool, tabs: list[str]) -> str:
@@ -864,7 +907,7 @@ class App:
                                      options=[(load_agreement(p).id, p) for p in self.choices], value=path,
                                      layout=ipw.Layout(display="flex" if len(self.choices) > 1 else "none"))
         self.bookmark = ipw.HTML()
-        self.overview = OverviewView()
+        self.overview = OverviewView(self)
         self.transactions = TransactionsView()
         self.quarter = QuarterView(self._drill)
         self.views: list[Any] = [self.overview, self.quarter, AreaView(), self.transactions, CommentsView(self),

@@ -1,0 +1,87 @@
+"""The report as one self-contained HTML file (interactive charts, no network needed, prints well) and as a
+PDF printed from that HTML by headless Chromium, with page numbers and the agreement id in the footer.
+
+The chart is the dashboard's own figure builder (plotly figures from the follow-up tables, no widgets).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+from plotly.offline import get_plotlyjs
+
+from samordning.agreement import quarter_label
+from samordning.errors import SamordningError
+from samordning.followup import REASONS
+from samordning.money import format_kr, format_percent
+from samordning.report import Report
+from samordning.ui import charts
+
+CHROMIUM_ENV = "SAMORDNING_CHROMIUM"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=15000"]
+
+_env = jinja2.Environment(loader=jinja2.PackageLoader("samordning.report", "templates"),
+                          autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+_env.filters["kr"] = lambda ore: format_kr(int(ore), nbsp=True)
+_env.filters["kr_ore"] = lambda ore: format_kr(int(ore), nbsp=True, ore_precision=True)
+_env.filters["signed"] = lambda ore: charts.signed_kr(int(ore)).replace(" ", "\u00a0")
+_env.filters["pct"] = lambda x: format_percent(None if x is None or pd.isna(x) else float(x))
+_env.filters["quarter"] = quarter_label
+
+
+def local_time(ts: object) -> str:
+    """A stored time (UTC) as Swedish local time, ``2023-10-02 14:05``."""
+    stamp = pd.Timestamp(ts)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+    return stamp.tz_convert("Europe/Stockholm").strftime("%Y-%m-%d %H:%M")
+
+
+_env.filters["stamp"] = local_time
+
+
+def _chart(r: Report) -> str:
+    figure = charts.quarter_figure(r.quarters, f"{charts.QUARTER_TITLE} – alla områden")
+    figure.update_layout(width=1000, height=430, autosize=False)  # the size of the printed page
+    return figure.to_html(full_html=False, include_plotlyjs=False,
+                          config={"displaylogo": False, "responsive": False, "staticPlot": False})
+
+
+def write_html(r: Report, *, for_print: bool = False) -> bytes:
+    html = _env.get_template("report.html.j2").render(
+        r=r, a=r.agreement, names=r.area_names, chart=_chart(r), plotlyjs=get_plotlyjs(), reasons=REASONS,
+        for_print=for_print, left_out=r.left_out.groupby("reason")["amount_ore"].agg(["count", "sum"]),
+    )
+    return html.encode("utf-8")
+
+
+def chromium() -> str:
+    found = os.environ.get(CHROMIUM_ENV) or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        raise SamordningError("PDF-rapporten skrivs ut med Chromium, som inte finns på datorn. Installera paketet "
+                              "chromium (apt-get install chromium) eller ange sökvägen i SAMORDNING_CHROMIUM; "
+                              "välj annars .html eller .xlsx.")
+    return found
+
+
+def write_pdf(r: Report) -> bytes:
+    browser = chromium()
+    with tempfile.TemporaryDirectory(prefix="samordning-rapport-") as tmp:
+        page, pdf = Path(tmp) / "rapport.html", Path(tmp) / "rapport.pdf"
+        page.write_bytes(write_html(r, for_print=True))
+        try:
+            done = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp}/profil",
+                                   f"--print-to-pdf={pdf}", page.as_uri()],
+                                  capture_output=True, text=True, timeout=180, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise SamordningError("Chromium blev inte klar med PDF-rapporten inom tre minuter.") from exc
+        if done.returncode != 0 or not pdf.is_file():
+            raise SamordningError(f"Chromium kunde inte skriva PDF-rapporten (kod {done.returncode}).")
+        return pdf.read_bytes()
