@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import zlib
@@ -111,6 +112,34 @@ comments = sa.Table(
     sa.Column("author", sa.String(128), nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("supersedes", sa.Integer, sa.ForeignKey("comments.id")),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="variance"),  # or "narrative" (§7)
+)
+signoffs = sa.Table(
+    "signoffs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("agreement_id", sa.String(64), nullable=False),
+    sa.Column("quarter", sa.String(6), nullable=False),
+    sa.Column("party_role", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("title", sa.String(128), nullable=False),
+    sa.Column("signed_on", sa.Date),
+    sa.Column("by", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+final_reports = sa.Table(
+    "final_reports", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("agreement_id", sa.String(64), nullable=False),
+    sa.Column("quarter", sa.String(6), nullable=False),
+    sa.Column("presented_on", sa.Date, nullable=False),
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("figures", sa.Text, nullable=False),
+    sa.Column("uploads", sa.Text, nullable=False),
+    sa.Column("replaces", sa.Integer, sa.ForeignKey("final_reports.id")),
+    sa.Column("by", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 ROW_COLUMNS = [c.name for c in ledger_rows.columns if c.name not in ("id", "upload_id")]
 
@@ -420,26 +449,30 @@ class Store:
     # -- comments -----------------------------------------------------------------------------------
 
     def add_comment(self, *, agreement_id: str, text: str, author: str, quarter: str | None = None,
-                    area: str | None = None) -> int:
+                    area: str | None = None, kind: str = "variance") -> int:
         """A comment on a quarter, an area, or both; a new one on the same target supersedes the current one
-        (which stays in the history)."""
+        (which stays in the history). ``kind`` is "variance" (explains a variance) or "narrative" (reports
+        back on the assignment, §7)."""
         with self._write() as conn:
             current = conn.scalar(sa.select(comments.c.id).where(
-                comments.c.agreement_id == agreement_id,
+                comments.c.agreement_id == agreement_id, comments.c.kind == kind,
                 comments.c.quarter.is_(None) if quarter is None else comments.c.quarter == quarter,
                 comments.c.area.is_(None) if area is None else comments.c.area == area,
                 ~sa.exists().where(comments.alias("newer").c.supersedes == comments.c.id),
             ).order_by(comments.c.id.desc()).limit(1))
             return int(conn.execute(comments.insert().values(
                 agreement_id=agreement_id, quarter=quarter, area=area, text=text, author=author, at=_now(),
-                supersedes=current)).inserted_primary_key[0])
+                supersedes=current, kind=kind)).inserted_primary_key[0])
 
-    def comments(self, agreement_id: str, *, history: bool = False) -> pd.DataFrame:
-        """Current comments (or, with ``history``, every version with ``current`` marking the live ones)."""
+    def comments(self, agreement_id: str, *, history: bool = False, kind: str | None = "variance") -> pd.DataFrame:
+        """Current comments of a kind ("variance", "narrative"; ``None`` for both), or with ``history`` every
+        version, ``current`` marking the live ones."""
         newer = comments.alias("newer")
         superseded = sa.exists().where(newer.c.supersedes == comments.c.id)
         query = (sa.select(comments, (~superseded).label("current"))
                  .where(comments.c.agreement_id == agreement_id).order_by(comments.c.id))
+        if kind is not None:
+            query = query.where(comments.c.kind == kind)
         if not history:
             query = query.where(~superseded)
         with self.engine.connect() as conn:
@@ -447,3 +480,48 @@ class Store:
         frame["current"] = frame["current"].astype(bool)
         frame["at"] = pd.to_datetime(frame["at"], utc=True)
         return frame
+
+    # -- reporting back (§7): sign-off and finalized reports -----------------------------------------
+
+    def add_signoff(self, *, agreement_id: str, quarter: str, party_role: str, name: str, title: str,
+                    signed_on: dt.date | None, user: str) -> int:
+        with self._write() as conn:
+            return int(conn.execute(signoffs.insert().values(
+                agreement_id=agreement_id, quarter=quarter, party_role=party_role, name=name, title=title,
+                signed_on=signed_on, by=user, at=_now())).inserted_primary_key[0])
+
+    def signoffs(self, agreement_id: str, quarter: str) -> dict[str, dict[str, object]]:
+        """The newest sign-off entry per party role for a quarter's report."""
+        query = (sa.select(signoffs).where(signoffs.c.agreement_id == agreement_id, signoffs.c.quarter == quarter)
+                 .order_by(signoffs.c.id))
+        with self.engine.connect() as conn:
+            return {row.party_role: dict(row._mapping) for row in conn.execute(query)}
+
+    def add_final_report(self, *, agreement_id: str, quarter: str, presented_on: dt.date, filename: str,
+                         content: bytes, figures: str, uploads: str, user: str, replaces: int | None = None) -> int:
+        """Store a report as presented; it is never changed afterwards (a later one may replace it)."""
+        with self._write() as conn:
+            return int(conn.execute(final_reports.insert().values(
+                agreement_id=agreement_id, quarter=quarter, presented_on=presented_on, filename=filename,
+                content=content, sha256=hashlib.sha256(content).hexdigest(), figures=figures, uploads=uploads,
+                replaces=replaces, by=user, at=_now())).inserted_primary_key[0])
+
+    def final_reports(self, agreement_id: str) -> pd.DataFrame:
+        """The finalized reports (without their file bytes), oldest first, ``replaced_by`` where replaced."""
+        newer = final_reports.alias("newer")
+        replaced_by = sa.select(newer.c.id).where(newer.c.replaces == final_reports.c.id).scalar_subquery()
+        columns = [c for c in final_reports.c if c.name != "content"]
+        query = (sa.select(*columns, replaced_by.label("replaced_by"))
+                 .where(final_reports.c.agreement_id == agreement_id).order_by(final_reports.c.id))
+        with self.engine.connect() as conn:
+            frame = pd.read_sql(query, conn)
+        frame["at"] = pd.to_datetime(frame["at"], utc=True)
+        return frame
+
+    def final_report_content(self, agreement_id: str, report_id: int) -> tuple[str, bytes]:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(final_reports.c.filename, final_reports.c.content).where(
+                final_reports.c.agreement_id == agreement_id, final_reports.c.id == report_id)).one_or_none()
+        if row is None:
+            raise SamordningError(f"Det finns ingen fastställd rapport {report_id}.")
+        return row.filename, bytes(row.content)
