@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import secrets
@@ -33,7 +34,7 @@ from samordning.agreement import (
 )
 from samordning.check import check
 from samordning.errors import SamordningError
-from samordning.followup import REASONS, classify, quarterly, withholding_cap
+from samordning.followup import REASONS, classify, quarter_records, quarterly, withholding_cap
 from samordning.imports import current_user, import_export, ledger
 from samordning.ingest import parse_amounts
 from samordning.money import format_kr
@@ -86,17 +87,7 @@ def cmd_quarters(args: argparse.Namespace) -> int:
     table = quarterly(agreement, ledger(store, agreement), by_area=args.by_area,
                       payments=store.payments(agreement.id))
     if args.json:
-        records = []
-        for row in table.itertuples():
-            record: dict[str, object] = {"quarter": row.quarter}
-            if args.by_area:
-                record["area"] = agreement.area(row.area).name
-            record.update(advance=kronor(row.advance_ore), advance_source=row.source,
-                          planned=kronor(row.planned_ore), actual=kronor(row.actual_ore),
-                          variance=kronor(row.variance_ore), balance=kronor(row.balance_ore),
-                          utilisation=None if pd.isna(row.utilisation) else round(row.utilisation, 4))
-            records.append(record)
-        print(json.dumps(records, ensure_ascii=False, indent=2))
+        print(json.dumps(quarter_records(agreement, table), ensure_ascii=False, indent=2))
         return 0
     for row in table.itertuples():
         area = f" {agreement.area(row.area).name}" if args.by_area else ""
@@ -274,11 +265,13 @@ def cmd_comment(args: argparse.Namespace) -> int:
     if args.action == "add":
         if not args.text:
             raise SamordningError("Ange kommentarens text med --text.")
+        kind = "narrative" if args.narrative else "variance"
         cid = store.add_comment(agreement_id=agreement.id, text=args.text, author=args.user or current_user(),
-                                quarter=_quarter(agreement, args.quarter), area=_area(agreement, args.area))
-        print(f"Kommentar {cid} sparad.")
+                                quarter=_quarter(agreement, args.quarter), area=_area(agreement, args.area),
+                                kind=kind)
+        print(f"{'Återrapportering' if args.narrative else 'Kommentar'} {cid} sparad.")
         return 0
-    frame = store.comments(agreement.id, history=args.history)
+    frame = store.comments(agreement.id, history=args.history, kind="narrative" if args.narrative else "variance")
     records = [{"id": int(c.id), "quarter": c.quarter, "area": c.area, "text": c.text, "author": c.author,
                 "at": pd.Timestamp(c.at).isoformat(), "current": bool(c.current),
                 "supersedes": None if pd.isna(c.supersedes) else int(c.supersedes)} for c in frame.itertuples()]
@@ -292,18 +285,71 @@ def cmd_comment(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from samordning.report import FORMATS, write_report
+    from samordning.report import FORMATS, finalize, write_report
 
     agreement = resolve_agreement(args.agreement)
     out = Path(args.out)
     if out.suffix.lower() not in FORMATS:
         raise SamordningError(f"Ange en fil som slutar på {', '.join(FORMATS)} (inte {out.name!r}); ändelsen "
                               "väljer format.")
-    report = write_report(Store.open(args.db), agreement, out, _quarter(agreement, args.quarter))
+    store = Store.open(args.db)
+    if args.finalize:
+        if not args.presented:
+            raise SamordningError("Ange datumet då rapporten presenterades för samverkansrådet: "
+                                  "--presented ÅÅÅÅ-MM-DD.")
+        report_id, report, content = finalize(
+            store, agreement, _parse_date(args.presented), quarter=_quarter(agreement, args.quarter),
+            suffix=out.suffix.lower(), user=args.user or current_user(), replace=args.replace)
+        out.write_bytes(content)
+        print(f"Rapport nr {report_id} för {quarter_label(report.quarter)} är fastställd som presenterad "
+              f"{args.presented} och sparad; en kopia är skriven till {out}. sha256 "
+              f"{hashlib.sha256(content).hexdigest()}.")
+        return 0
+    report = write_report(store, agreement, out, _quarter(agreement, args.quarter))
     actual = next(f for f in report.figures if f.key == "actual")
     print(f"Rapporten för {agreement.id} till och med {quarter_label(report.quarter)} är skriven till {out} "
           f"({FORMATS[out.suffix.lower()]}). Utfall hittills {format_kr(actual.ore)}; "
           f"{len(report.uploads)} uppladdningar bakom siffrorna.")
+    return 0
+
+
+def cmd_signoff(args: argparse.Namespace) -> int:
+    agreement = resolve_agreement(args.agreement)
+    quarter = _quarter(agreement, args.quarter)
+    Store.open(args.db).add_signoff(agreement_id=agreement.id, quarter=quarter, party_role=args.party,
+                                    name=args.name, title=args.title, signed_on=_parse_date(args.date),
+                                    user=args.user or current_user())
+    print(f"Underskrift för {agreement.party(args.party).name} i rapporten för {quarter_label(quarter)} är sparad.")
+    return 0
+
+
+def cmd_reports(args: argparse.Namespace) -> int:
+    agreement = resolve_agreement(args.agreement)
+    store = Store.open(args.db)
+    if args.save is not None:
+        if not args.out:
+            raise SamordningError("Ange filen att spara till med --out.")
+        filename, content = store.final_report_content(agreement.id, args.save)
+        Path(args.out).write_bytes(content)
+        print(f"Fastställd rapport {args.save} ({filename}) är sparad till {args.out}.")
+        return 0
+    frame = store.final_reports(agreement.id)
+    records = [{
+        "id": int(r.id), "quarter": r.quarter, "presented_on": str(pd.Timestamp(r.presented_on).date()),
+        "filename": r.filename, "sha256": r.sha256, "by": r.by, "at": pd.Timestamp(r.at).isoformat(),
+        "replaces": None if pd.isna(r.replaces) else int(r.replaces),
+        "replaced_by": None if pd.isna(r.replaced_by) else int(r.replaced_by),
+        "uploads": json.loads(r.uploads), "figures": json.loads(r.figures),
+    } for r in frame.itertuples()]
+    if args.json:
+        _print_json(records)
+        return 0
+    if not records:
+        print("Inga fastställda rapporter ännu (samordning report --finalize --presented ÅÅÅÅ-MM-DD --out FIL).")
+    for r in records:
+        state = f", ersatt av {r['replaced_by']}" if r["replaced_by"] else ""
+        print(f"{r['id']:>3}  {quarter_label(r['quarter'])}  presenterad {r['presented_on']}  {r['filename']}  "
+              f"sha256 {r['sha256'][:12]}…{state}")
     return 0
 
 
@@ -450,13 +496,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--area")
     p.add_argument("--text")
     p.add_argument("--history", action="store_true", help="visa också tidigare versioner")
+    p.add_argument("--narrative", action="store_true",
+                   help="återrapportering av uppdraget per område (§7) i stället för en kommentar till en avvikelse")
     p.add_argument("--user")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_comment)
 
+    p = sub.add_parser("signoff", parents=[common], help="underskrift för en part i en kvartalsrapport")
+    p.add_argument("--quarter", required=True)
+    p.add_argument("--party", required=True, choices=["utförare", "beställare"])
+    p.add_argument("--name", required=True)
+    p.add_argument("--title", default="", help="befattning")
+    p.add_argument("--date", help="datum för underskriften, ÅÅÅÅ-MM-DD (annars tom rad att fylla i)")
+    p.add_argument("--user")
+    p.set_defaults(func=cmd_signoff)
+
+    p = sub.add_parser("reports", parents=[common], help="fastställda rapporter (presenterade för samverkansrådet)")
+    p.add_argument("--save", type=int, metavar="NR", help="spara den fastställda rapporten NR till --out")
+    p.add_argument("--out", help="fil att spara till (med --save)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_reports)
+
     p = sub.add_parser("report", parents=[common], help="den ekonomiska rapporten (§7) som xlsx, pdf eller html")
     p.add_argument("--quarter", help="till och med kvartal, t.ex. 2023Q2 (annars det senaste med utfall)")
     p.add_argument("--out", required=True, help="filen att skriva; ändelsen väljer format: .xlsx, .pdf eller .html")
+    p.add_argument("--finalize", action="store_true",
+                   help="fastställ rapporten som presenterad för samverkansrådet: sparas och ändras aldrig")
+    p.add_argument("--presented", help="datum då rapporten presenterades, ÅÅÅÅ-MM-DD (med --finalize)")
+    p.add_argument("--replace", action="store_true", help="ersätt en tidigare fastställd rapport för kvartalet")
+    p.add_argument("--user")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("check", parents=[common], help="avtalets egna motsägelser och luckor")

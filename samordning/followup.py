@@ -244,3 +244,21 @@ def key_figures(agreement: Agreement, rows: pd.DataFrame, payments: pd.DataFrame
         Figure("repayment", "Prognostiserad återbetalning", fc.repayment_ore, comp.repayment_clause,
                "förskott enligt plan minus prognos"),
     ]
+
+
+def quarter_records(agreement: Agreement, table: pd.DataFrame) -> list[dict[str, object]]:
+    """The quarterly table as JSON-ready records (``samordning quarters --json``; a finalized report's figures).
+
+    Amounts are JSON numbers of kronor: the shortest repr of ``öre / 100`` is the exact two-decimal amount for
+    any sum a ledger holds (below 2**53 öre), so the JSON text is exact to the öre.
+    """
+    records = []
+    for row in table.itertuples():
+        record: dict[str, object] = {"quarter": row.quarter}
+        if "area" in table:
+            record["area"] = agreement.area(row.area).name
+        record.update(advance=row.advance_ore / 100, advance_source=row.source, planned=row.planned_ore / 100,
+                      actual=row.actual_ore / 100, variance=row.variance_ore / 100, balance=row.balance_ore / 100,
+                      utilisation=None if pd.isna(row.utilisation) else round(float(row.utilisation), 4))
+        records.append(record)
+    return records

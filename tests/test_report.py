@@ -82,7 +82,7 @@ def test_xlsx_figures_equal_the_engine_and_no_formulas(store: Store, agreement: 
     path = Path(store.engine.url.database).with_name("rapport.xlsx")
     path.write_bytes(content)
     wb = load_workbook(path)
-    assert wb.sheetnames[:3] == ["Sammanfattning", "Kvartal", "Områden"]
+    assert wb.sheetnames[:4] == ["Återrapportering", "Sammanfattning", "Kvartal", "Områden"]
     figures, table = engine(store, agreement)
     quarters = wb["Kvartal"]
     values = list(quarters.iter_rows(min_row=2, values_only=True))

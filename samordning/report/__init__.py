@@ -9,6 +9,7 @@ the dashboard call. Nothing here imports the UI.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,28 @@ MIME = {
 
 
 @dataclass(frozen=True)
+class FinalRef:
+    """A finalized report, as a later report refers to it."""
+
+    id: int
+    quarter: str
+    presented_on: dt.date
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure that changed since the last finalized report, and the uploads behind the change."""
+
+    quarter: str
+    area: str                         # the area's name
+    what: str                         # "Förskott" or "Utfall"
+    old_ore: int
+    new_ore: int
+    causes: tuple[str, ...]           # "uppladdning 4 (huvudbok_mars.xlsx)", "uppladdning 1 gäller inte längre"
+
+
+@dataclass(frozen=True)
 class Report:
     """What the report says, up to and including ``quarter``. Amounts are integer öre."""
 
@@ -58,7 +81,10 @@ class Report:
     uploads: pd.DataFrame             # the uploads whose rows are behind the figures
     transactions: pd.DataFrame        # the counted rows behind the figures, with file, sheet and Excel row
     left_out: pd.DataFrame            # rows of the covered months left out, with their reason
-    notes: list[str] = field(default_factory=list)
+    narratives: pd.DataFrame          # reporting back on the assignment (§7): current text per area / agreement
+    signoffs: dict[str, dict[str, object]]   # party role -> name, title, signed_on (the newest entry)
+    since: FinalRef | None            # the newest finalized report this one is compared with
+    changes: list[Change] = field(default_factory=list)
 
     @property
     def area_names(self) -> dict[str, str]:
@@ -122,6 +148,9 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
     uploads = store.uploads(agreement.id)
     uploads = uploads[uploads["id"].isin(behind)].reset_index(drop=True)
     in_period = covered[covered["period"].notna() | (covered["reason"] == "total")]
+    narratives = store.comments(agreement.id, kind="narrative")
+    narratives = narratives[narratives["quarter"].isna() | narratives["quarter"].isin(covered_quarters)]
+    since, changes = _changes_since_final(store, agreement, by_area, rows)
     return Report(
         agreement=agreement, quarter=quarter, period_start=agreement.validity.start, period_end=end,
         made_on=made_on or dt.date.today(), figures=key_figures(agreement, covered, payments),
@@ -131,7 +160,50 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
         comments=comments.reset_index(drop=True), findings=check(agreement), uploads=uploads,
         transactions=counted_rows.reset_index(drop=True),
         left_out=in_period[in_period["reason"] != ""].reset_index(drop=True),
+        narratives=narratives.reset_index(drop=True), signoffs=store.signoffs(agreement.id, quarter),
+        since=since, changes=changes,
     )
+
+
+def _changes_since_final(store: Store, agreement: Agreement, by_area: pd.DataFrame, rows: pd.DataFrame
+                         ) -> tuple[FinalRef | None, list[Change]]:
+    """Compare the live figures with the newest finalized report still in force: per quarter and area, old →
+    new, and the uploads that explain it (uploads now behind the quarter that were not, and back)."""
+    finals = store.final_reports(agreement.id)
+    finals = finals[finals["replaced_by"].isna()]
+    if finals.empty:
+        return None, []
+    last = finals.iloc[-1]
+    ref = FinalRef(int(last["id"]), str(last["quarter"]), pd.Timestamp(last["presented_on"]).date(),
+                   str(last["sha256"]))
+    old = {(r["quarter"], r["area"]): r for r in json.loads(last["figures"])}
+    old_uploads = {int(u["id"]) for u in json.loads(last["uploads"])}
+    names = {a.key: a.name for a in agreement.areas}
+    uploads = store.uploads(agreement.id)
+    changes = []
+    for r in by_area.itertuples():
+        before = old.get((r.quarter, names[r.area]))
+        if before is None:
+            continue
+        months = _months(r.quarter)
+        causes = tuple(
+            [f"uppladdning {int(u.id)} ({u.filename}) för {', '.join(sorted(set(u.active_periods) & months))}"
+             for u in uploads.itertuples() if int(u.id) not in old_uploads and set(u.active_periods) & months]
+            + [f"uppladdning {int(u.id)} ({u.filename}) gäller inte längre för "
+               f"{', '.join(sorted((set(u.periods) - set(u.active_periods)) & months))}"
+               for u in uploads.itertuples()
+               if int(u.id) in old_uploads and (set(u.periods) - set(u.active_periods)) & months])
+        for what, key, ore in (("Förskott", "advance", r.advance_ore), ("Utfall", "actual", r.actual_ore)):
+            old_ore = round(float(before[key]) * 100)
+            if old_ore != int(ore):
+                changes.append(Change(r.quarter, names[r.area], what, old_ore, int(ore),
+                                      causes if what == "Utfall" else ("registrerad betalning",)))
+    return ref, changes
+
+
+def _months(quarter: str) -> set[str]:
+    period = pd.Period(quarter, "Q")
+    return {str(m) for m in pd.period_range(period.start_time, period.end_time, freq="M")}
 
 
 def make_report(store: Store, agreement: Agreement, suffix: str, quarter: str | None = None,
@@ -149,6 +221,37 @@ def make_report(store: Store, agreement: Agreement, suffix: str, quarter: str | 
     from samordning.report.document import write_html, write_pdf
 
     return report, (write_html(report) if suffix == ".html" else write_pdf(report))
+
+
+def finalize(store: Store, agreement: Agreement, presented_on: dt.date, *, quarter: str | None = None,
+             suffix: str = ".pdf", user: str, replace: bool = False) -> tuple[int, Report, bytes]:
+    """Store the report as presented to samverkansrådet on ``presented_on``: the file, its figures (the same
+    records as ``quarters --by-area --json``), the uploads it rests on and its sha256. Nothing stored changes
+    afterwards; finalizing a quarter again needs ``replace`` and keeps the earlier one."""
+    report = build_report(store, agreement, quarter)
+    covered = report.transactions
+    if covered.empty or not (covered["quarter"] == report.quarter).any():
+        raise SamordningError(f"Det finns inget utfall för {quarter_label(report.quarter)}; en rapport utan "
+                              "underlag kan inte fastställas.")
+    finals = store.final_reports(agreement.id)
+    earlier = finals[(finals["quarter"] == report.quarter) & finals["replaced_by"].isna()]
+    if len(earlier) and not replace:
+        e = earlier.iloc[-1]
+        raise SamordningError(
+            f"Rapporten för {quarter_label(report.quarter)} är redan fastställd (nr {int(e['id'])}, presenterad "
+            f"{pd.Timestamp(e['presented_on']).date()}). Inget har ändrats. Ange att den nya ersätter den "
+            "(--replace); den tidigare sparas.")
+    _, content = make_report(store, agreement, suffix, report.quarter, report.made_on)
+    from samordning.followup import quarter_records
+
+    uploads = [{"id": int(u.id), "sha256": u.sha256, "filename": u.filename} for u in report.uploads.itertuples()]
+    report_id = store.add_final_report(
+        agreement_id=agreement.id, quarter=report.quarter, presented_on=presented_on,
+        filename=report.filename(suffix).replace("ekonomisk-rapport", "faststalld-rapport"), content=content,
+        figures=json.dumps(quarter_records(agreement, report.quarters_by_area), ensure_ascii=False),
+        uploads=json.dumps(uploads, ensure_ascii=False), user=user,
+        replaces=int(earlier.iloc[-1]["id"]) if len(earlier) else None)
+    return report_id, report, content
 
 
 def write_report(store: Store, agreement: Agreement, out: str | Path, quarter: str | None = None) -> Report:

@@ -93,10 +93,26 @@ def write_xlsx(r: Report) -> bytes:
         f"{r.period_start} – {r.period_end}; upprättad {r.made_on}",
         "Belopp i kronor. Förskott enligt avtalets plan där inga betalningar är registrerade.",
     ]
-    ws = _sheet(wb, "Sammanfattning", ["Nyckeltal", "Belopp", "Paragraf", "Förklaring"],
-                [[f.label, kr(f.ore), f.clause, f.note] for f in r.figures],
-                formats={2: KR_WHOLE}, widths=[34, 18, 10, 70], intro=title_lines)
+    n = r.narratives
+    ws = _sheet(wb, "Återrapportering", ["Område", "Kvartal", "Återrapportering av uppdraget", "Av", "Tid"],
+                [[names.get(x.area, "Hela uppdraget") if x.area else "Hela uppdraget",
+                  quarter_label(x.quarter) if x.quarter else "", x.text, x.author,
+                  pd.Timestamp(x.at).strftime("%Y-%m-%d %H:%M")] for x in n.itertuples()],
+                widths=[30, 12, 100, 16, 18],
+                intro=[*title_lines, f"Återrapportering av uppdraget ({a.report.clause})"])
     ws["A1"].font = Font(bold=True, size=14)
+    for (cell,) in ws.iter_rows(min_col=3, max_col=3):
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    _sheet(wb, "Sammanfattning", ["Nyckeltal", "Belopp", "Paragraf", "Förklaring"],
+           [[f.label, kr(f.ore), f.clause, f.note] for f in r.figures],
+           formats={2: KR_WHOLE}, widths=[34, 18, 10, 70])
+    if r.since is not None:
+        _sheet(wb, "Ändringar", ["Kvartal", "Område", "Uppgift", "Tidigare", "Nu", "Skillnad", "Orsak"],
+               [[quarter_label(c.quarter), c.area, c.what, kr(c.old_ore), kr(c.new_ore), kr(c.new_ore - c.old_ore),
+                 "; ".join(c.causes)] for c in r.changes],
+               formats={4: KR, 5: KR, 6: KR}, widths=[12, 30, 12, 18, 18, 18, 60],
+               intro=[f"Ändringar sedan den fastställda rapporten nr {r.since.id} ({quarter_label(r.since.quarter)}, "
+                      f"presenterad {r.since.presented_on}, sha256 {r.since.sha256})"])
 
     _sheet(wb, "Kvartal", ["Kvartal", "Förskott enligt plan", "Förskott i uppföljningen", "Källa", "Utfall",
                            "Avvikelse", "Kvarstående medel", "Nyttjandegrad"],
@@ -150,6 +166,10 @@ def write_xlsx(r: Report) -> bytes:
            formats={11: KR}, widths=[28, 12, 8, 12, 10, 8, 10, 10, 14, 44, 16, 10, 28],
            intro=[f"Raderna bakom utfallet ({a.insight.clause}); summa {len(t)} rader. Utelämnade rader finns "
                   "på bladet Utelämnade."])
+    _sheet(wb, "Underskrifter", ["Part", "Roll", "Namn", "Befattning", "Datum"],
+           [[p.name, p.role, *(([str(r.signoffs[p.role]["name"]), str(r.signoffs[p.role]["title"]),
+                                 r.signoffs[p.role]["signed_on"]]) if p.role in r.signoffs else ["", "", None])]
+            for p in a.parties], widths=[40, 14, 30, 30, 14])
     left = r.left_out
     _sheet(wb, "Utelämnade", ["Fil", "Blad", "Rad", "Period", "Konto", "Text", "Belopp", "Skäl"],
            zip(left["filename"], left["sheet"], left["excel_row"].astype(int), left["period"], left["account"],
