@@ -319,3 +319,25 @@ def test_database_from_the_first_schema_is_upgraded_with_its_data(db_url: str, a
     assert q(quarterly(agreement, ledger(store, agreement)), "2023Q1") == 40_000_000
     assert store.events(agreement.id)["action"].tolist() == ["imported", "imported"]
     assert store.upload_content(agreement.id, 1) == ("fil1.xlsx", b"xyz")
+
+
+def test_comments_from_schema_0002_become_variance_comments(db_url: str, agreement: Agreement) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = sa.create_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "samordning" / "migrations"))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO comments (agreement_id, quarter, area, text, author, at) VALUES "
+                             "(:a, '2023Q2', 'social', 'Vakans i maj.', 'anna', :t)"),
+                     {"a": agreement.id, "t": dt.datetime(2023, 7, 3, 9, 0)})
+    engine.dispose()
+
+    store = Store.open(db_url)  # upgrades to 0003 in place
+    assert store.comments(agreement.id)["text"].tolist() == ["Vakans i maj."]
+    assert store.comments(agreement.id, kind="narrative").empty
+    assert store.final_reports(agreement.id).empty and store.signoffs(agreement.id, "2023Q2") == {}

@@ -33,6 +33,7 @@ _env = jinja2.Environment(loader=jinja2.PackageLoader("samordning.report", "temp
 _env.filters["kr"] = lambda ore: format_kr(int(ore), nbsp=True)
 _env.filters["kr_ore"] = lambda ore: format_kr(int(ore), nbsp=True, ore_precision=True)
 _env.filters["signed"] = lambda ore: charts.signed_kr(int(ore)).replace(" ", "\u00a0")
+_env.filters["signed_ore"] = lambda ore: charts.signed_kr(int(ore), ore_precision=True).replace(" ", "\u00a0")
 _env.filters["pct"] = lambda x: format_percent(None if x is None or pd.isna(x) else float(x))
 _env.filters["quarter"] = quarter_label
 

@@ -49,9 +49,9 @@ def _kr(ore: pd.Series) -> list[float]:
     return [int(v) / 100 for v in ore]
 
 
-def signed_kr(ore: int) -> str:
+def signed_kr(ore: int, *, ore_precision: bool = False) -> str:
     """``+370 123 kr`` / ``−12 kr``: the sign is always written, so the label reads without colour."""
-    return ("+" if ore > 0 else "−" if ore < 0 else "±") + format_kr(abs(int(ore)))
+    return ("+" if ore > 0 else "−" if ore < 0 else "±") + format_kr(abs(int(ore)), ore_precision=ore_precision)
 
 
 def quarter_figure(table: pd.DataFrame, title: str = QUARTER_TITLE) -> go.Figure:
