@@ -25,6 +25,7 @@ AGREEMENT = load_agreement(ROOT / "data" / "avtal" / "RUN-305-2022.toml")
 SOCIAL_TEXT = ("Samordnare för barn och unga på plats i alla åtta kommuner.\n"
                "Handlingsplanen för våld i nära relationer är försenad: remissen kom i augusti.")
 WHOLE_TEXT = "Uppdraget följer planen; se områdena nedan."
+Q2_TEXT = "Kontaktpersoner för unga utanför arbete och studier i sex av åtta kommuner."
 needs_pdf = pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("pdftotext")),
                                reason="the PDF needs Debian's chromium and poppler-utils (.ci/run installs them)")
 
@@ -54,7 +55,8 @@ def correction(path: Path, amount: float) -> Path:
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     db = str(tmp_path / "final.db")
     assert run(capsys, "demo", "--db", db)[0] == 0
-    for args in (("--area", "social", "--text", SOCIAL_TEXT), ("--text", WHOLE_TEXT)):
+    for args in (("--area", "social", "--text", SOCIAL_TEXT), ("--text", WHOLE_TEXT),
+                 ("--area", "arbete", "--quarter", "2023Q2", "--text", Q2_TEXT)):
         assert run(capsys, "comment", "add", "--narrative", "--db", db, "--user", "anna", *args)[0] == 0
     assert run(capsys, "signoff", "--db", db, "--quarter", "2023Q3", "--party", "utförare", "--name", "Eva Berg",
                "--title", "Regiondirektör", "--date", "2023-10-12")[0] == 0
@@ -68,6 +70,7 @@ def test_narratives_and_signoff_in_html_and_xlsx(db: str) -> None:
     assert "Återrapportering av uppdraget" in first  # the narratives come first, then the economic report
     assert "Handlingsplanen för våld i nära relationer är försenad" in first and WHOLE_TEXT in first
     assert "Social välfärd" in first
+    assert f"Arbetsmarknad och utbildning (§4) Kv 2 2023 {Q2_TEXT}" in first  # a quarter's text under its heading
     signatures = economic.split("Underskrifter", 1)[1]
     assert "Eva Berg" in signatures and "Regiondirektör" in signatures and "2023-10-12" in signatures
     assert "Kommunförbundet Jämtland Härjedalen" in signatures  # the other party: lines left to sign on paper
@@ -79,6 +82,8 @@ def test_narratives_and_signoff_in_html_and_xlsx(db: str) -> None:
     assert wb.sheetnames[0] == "Återrapportering"
     cells = [c for row in wb["Återrapportering"].iter_rows(values_only=True) for c in row if c]
     assert SOCIAL_TEXT in cells and WHOLE_TEXT in cells
+    rows = [r for r in wb["Återrapportering"].iter_rows(values_only=True) if r[2] == Q2_TEXT]
+    assert rows[0][:2] == ("Arbetsmarknad och utbildning", "Kv 2 2023")
     signs = [c for row in wb["Underskrifter"].iter_rows(values_only=True) for c in row if c]
     assert "Eva Berg" in signs and "Regiondirektör" in signs
 

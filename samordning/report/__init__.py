@@ -150,6 +150,12 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
     in_period = covered[covered["period"].notna() | (covered["reason"] == "total")]
     narratives = store.comments(agreement.id, kind="narrative")
     narratives = narratives[narratives["quarter"].isna() | narratives["quarter"].isin(covered_quarters)]
+    # The whole period's text first, then quarter by quarter; no text's target left as NaN (the formats test
+    # "has a quarter / an area" by truth).
+    narratives = (narratives.assign(_order=narratives["quarter"].fillna(""))
+                  .sort_values(["_order", "id"], kind="stable").drop(columns="_order"))
+    narratives = narratives.astype({"quarter": object, "area": object})
+    narratives = narratives.where(narratives.notna(), None)
     since, changes = _changes_since_final(store, agreement, by_area, rows)
     return Report(
         agreement=agreement, quarter=quarter, period_start=agreement.validity.start, period_end=end,
