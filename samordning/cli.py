@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -411,10 +412,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print("Avsluta med Ctrl+C.", flush=True)
     if not args.no_browser:
         threading.Timer(3.0, webbrowser.open, [opened]).start()
-    try:
-        return subprocess.call(command, env=env)
-    except KeyboardInterrupt:
-        return 0
+    # Voilà runs as a child: a service manager's SIGTERM to this process is passed on, so Voilà shuts its
+    # kernels down instead of living on as an orphan; Ctrl+C reaches both (one process group).
+    proc = subprocess.Popen(command, env=env)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: proc.terminate())
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            continue  # Voilà got the same Ctrl+C and is shutting down: wait for it
 
 
 # -- the parser and the entry point ----------------------------------------------------------------

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,7 @@ class Served:
     url: str
     db: str
     output: list[str]
+    pid: int
 
     def store(self) -> Store:
         return Store.open(self.db)
@@ -85,7 +87,7 @@ def serve(tmp: Path, *extra: str) -> Iterator[Served]:
     try:
         if not ready.wait(90):
             pytest.fail("Voilà did not start:\n" + "".join(output))
-        yield Served(f"http://127.0.0.1:{port}/", db, output)
+        yield Served(f"http://127.0.0.1:{port}/", db, output, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -221,12 +223,14 @@ def test_quarter_chart_swedish_axes_and_area_filter(council: Served, open_page: 
 def test_council_view_has_no_upload_or_edit(council: Served, open_page: Callable[..., object]) -> None:
     page = open_page(council.url)
     tabs = [normalise(t) for t in page.get_by_role("tab").all_inner_texts()]  # type: ignore[attr-defined]
-    assert tabs == ["Översikt", "Kvartal", "Områden", "Transaktioner", "Kommentarer", "Betalningar och tvist"]
-    for title in ("Kommentarer", "Betalningar och tvist"):
+    assert tabs == ["Översikt", "Kvartal", "Områden", "Transaktioner", "Kommentarer", "Betalningar och tvist",
+                    "Rapport"]
+    for title in ("Områden", "Kommentarer", "Rapport", "Betalningar och tvist"):
         show_tab(page, title)
         page.wait_for_timeout(500)  # type: ignore[attr-defined]
     assert page.locator("input[type=file]").count() == 0  # type: ignore[attr-defined]
-    for label in ("Registrera betalning", "Registrera innehållande", "Spara kommentar", "Spara i uppföljningen"):
+    for label in ("Registrera betalning", "Registrera innehållande", "Spara kommentar", "Spara i uppföljningen",
+                  "Spara återrapportering", "Fastställ rapporten", "Spara underskrift"):
         assert page.get_by_role("button", name=label).count() == 0  # type: ignore[attr-defined]
     # The what-if is for everyone: nothing is stored. 500 000 kr is within the cap of 1 329 750 kr (50 % of
     # an area's 2 659 500 kr).
@@ -329,7 +333,8 @@ def test_every_view_renders(controller: Served, open_page: Callable[..., object]
     page = open_page(controller.url + f"?token={TOKEN}", width, height)
     expected = {"Översikt": "Avtalets egna motsägelser", "Kvartal": "Förskott i uppföljningen",
                 "Områden": "Högst innehållet vid tvist", "Transaktioner": "rader, summa", "Uppladdning": "Historik",
-                "Kommentarer": "Ny kommentar", "Betalningar och tvist": "Tänk om: tvist om ett område"}
+                "Kommentarer": "Ny kommentar", "Betalningar och tvist": "Tänk om: tvist om ett område",
+                "Rapport": "Fastställda rapporter"}
     titles = [normalise(t) for t in page.get_by_role("tab").all_inner_texts()]  # type: ignore[attr-defined]
     assert titles == list(expected)
     for title in titles:
@@ -339,3 +344,33 @@ def test_every_view_renders(controller: Served, open_page: Callable[..., object]
         page.locator(".smd-app").get_by_text(expected[title]).first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
         page.wait_for_timeout(400)  # type: ignore[attr-defined]
         screenshot(page, f"vy-{re.sub(r'[^a-zåäö]+', '-', title.lower())}-{width}x{height}")
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            if f"\nPPid:\t{pid}\n" in status.read_text():
+                found.add(int(status.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_stopping_serve_stops_voila_and_its_kernels(tmp_path: Path) -> None:
+    """A service manager stops ``samordning serve`` with SIGTERM; Voilà (its child) must not live on."""
+    running = serve(tmp_path)
+    served = next(running)
+    voila = children(served.pid)
+    assert voila
+    deadline = time.monotonic() + 60
+    while not (kernels := set().union(*(children(p) for p in voila))) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the preheated kernels start just after Voilà says it runs
+    assert kernels
+    with pytest.raises(StopIteration):
+        next(running)  # terminates samordning serve
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in voila | kernels):
+        time.sleep(0.2)
+    assert not [p for p in voila | kernels if Path(f"/proc/{p}").exists()]

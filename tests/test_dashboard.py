@@ -24,9 +24,11 @@ from samordning.ui import charts
 from samordning.ui.dashboard import (
     ALL,
     App,
+    AreaView,
     CommentsView,
     PaymentsView,
     QuarterView,
+    ReportView,
     TransactionsView,
     UploadView,
     _requested_agreement,
@@ -99,11 +101,14 @@ def test_overview_cards_are_the_engines_key_figures(store: Store, agreement: Agr
 def test_council_has_no_upload_and_no_edit_controls(store: Store) -> None:
     council, controller = make_app(store), make_app(store, controller=True)
     assert [v.title for v in council.views] == ["Översikt", "Kvartal", "Områden", "Transaktioner", "Kommentarer",
-                                                "Betalningar och tvist"]
+                                                "Betalningar och tvist", "Rapport"]
     assert "Uppladdning" in [v.title for v in controller.views]
     assert not any(isinstance(v, UploadView) for v in council.views)
     assert not hasattr(view_of(council, PaymentsView), "p_amount")
     assert not hasattr(view_of(council, CommentsView), "text")
+    assert not hasattr(view_of(council, AreaView), "text")  # narratives are read-only for the council
+    assert not hasattr(view_of(council, ReportView), "finalize") and not hasattr(view_of(council, ReportView), "party")
+    assert hasattr(view_of(controller, AreaView), "text") and hasattr(view_of(controller, ReportView), "finalize")
 
 
 def test_area_filter_updates_chart_and_table_in_place(store: Store, agreement: Agreement) -> None:
@@ -312,7 +317,8 @@ def test_quarter_figure_is_ibcs_and_swedish(store: Store, agreement: Agreement) 
 
 def test_report_button_makes_the_same_report_as_the_cli(store: Store, agreement: Agreement) -> None:
     app = make_app(store)
-    box = app.overview.report
+    box = view_of(app, ReportView)
+    show(app, box)  # a tab renders when first shown
     assert box.quarter.value == "2023Q3"  # the newest quarter with data
     box.format.value = ".xlsx"
     box.make.click()
@@ -320,3 +326,66 @@ def test_report_button_makes_the_same_report_as_the_cli(store: Store, agreement:
     assert 'download="ekonomisk-rapport-RUN-305-2022-2023Q3.xlsx"' in link
     sheet = load_workbook(io.BytesIO(base64.b64decode(re.search(r"base64,([^\"]+)", link).group(1))))["Kvartal"]
     assert [r[4] for r in sheet.iter_rows(min_row=2, values_only=True)] == [959_627.41, 1_035_607.05, 915_751.49]
+
+
+def test_narrative_written_by_a_controller_is_shown_to_the_council(store: Store, agreement: Agreement) -> None:
+    controller = make_app(store, controller=True)
+    areas = view_of(controller, AreaView)
+    show(controller, areas)
+    areas.target.value, areas.quarter.value = "social", "2023Q2"
+    assert areas.text.value == ""
+    areas.text.value = "Vakansen i maj försenade handlingsplanen.\nTjänsten tillsattes i juni."
+    button(areas.widget, "Spara återrapportering").click()
+    assert "Återrapporteringen för Social välfärd är sparad." in text(areas.status.value)
+    areas.text.value = "Vakansen i maj försenade handlingsplanen; klar i september."
+    button(areas.widget, "Spara återrapportering").click()
+    areas.target.value = ALL
+    areas.target.value = "social"  # the editor shows the current text of the chosen area and quarter
+    assert areas.text.value == "Vakansen i maj försenade handlingsplanen; klar i september."
+
+    council = make_app(store)
+    view = view_of(council, AreaView)
+    show(council, view)
+    shown = text(view.narratives.value)
+    social = agreement.area("social")
+    by_area = quarterly(agreement, ledger(store, agreement), by_area=True)
+    actual = int(by_area.loc[by_area["area"] == "social", "actual_ore"].sum())
+    # Beside the area's own figures: 3 × 664 875 kr advanced to the area (half of each 1 329 750 kr).
+    assert f"{social.name} Förskott hittills 1 994 625 kr · utfall {kr(actual)}" in shown
+    assert "Kv 2 2023 kontroller" in shown and "1 tidigare version" in shown
+    assert "klar i september" in shown and "Tjänsten tillsattes i juni" not in shown
+    assert "Hela avtalet Förskott hittills 3 989 250 kr" in shown and "Ingen återrapportering ännu." in shown
+
+
+def test_finalize_button_stores_the_report_and_lists_it_for_download(store: Store, agreement: Agreement) -> None:
+    app = make_app(store, controller=True)
+    view = view_of(app, ReportView)
+    show(app, view)
+    assert "Ingen rapport är fastställd ännu." in text(view.finals.value) and view.fetch.disabled
+    view.party.value = "utförare"
+    view.sign_name.value, view.sign_title.value = "Eva Berg", "Regiondirektör"
+    view.sign_date.value = dt.date(2023, 10, 12)
+    button(view.widget, "Spara underskrift").click()
+    assert "Region Jämtland Härjedalen: Eva Berg, Regiondirektör, 2023-10-12" in text(view.signed.value)
+    view.format.value, view.presented.value = ".xlsx", dt.date(2023, 10, 12)
+    view.finalize.click()
+    assert "Rapport nr 1 för Kv 3 2023 är fastställd som presenterad 2023-10-12." in text(view.final_status.value)
+    assert 'download="faststalld-rapport-RUN-305-2022-2023Q3.xlsx"' in view.final_status.value
+    stored = store.final_reports(agreement.id)
+    assert stored["quarter"].tolist() == ["2023Q3"] and stored["presented_on"].astype(str).tolist() == ["2023-10-12"]
+    listed = text(view.finals.value)
+    assert "1 Kv 3 2023 2023-10-12 faststalld-rapport-RUN-305-2022-2023Q3.xlsx" in listed and "gäller" in listed
+
+    view.finalize.click()  # the same quarter again, without saying it replaces the first: refused
+    assert "redan fastställd (nr 1, presenterad 2023-10-12)" in text(view.final_status.value)
+    assert len(store.final_reports(agreement.id)) == 1
+
+    council = make_app(store)
+    shown = view_of(council, ReportView)
+    show(council, shown)
+    assert shown.pick.value == 1 and not shown.fetch.disabled
+    shown.fetch.click()
+    content = base64.b64decode(re.search(r"base64,([^\"]+)", shown.fetched.value).group(1))
+    assert content == store.final_report_content(agreement.id, 1)[1]
+    sheet = load_workbook(io.BytesIO(content))["Underskrifter"]
+    assert "Eva Berg" in [c for row in sheet.iter_rows(values_only=True) for c in row]

@@ -90,6 +90,10 @@ CSS = """
 .smd .message.error { background: #fdecea; border-color: #f0a8a0; }
 .smd pre { white-space: pre-wrap; font-family: inherit; margin: 4px 0 0 0; }
 .smd .comment { border-left: 3px solid #c9d2dc; padding: 2px 10px; margin: 6px 0; }
+.smd-editor textarea { font-family: "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; font-size: 15px; }
+.smd .narratives { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 12px; }
+.smd .narratives .card h3 { font-size: 17px; margin: 2px 0 2px 0; }
+.smd .narratives .text { white-space: pre-wrap; margin: 4px 0 8px 0; }
 .smd-download { display: inline-block; padding: 6px 14px; border-radius: 6px; background: #1f3b57;
                 color: white !important;
                 text-decoration: none; }
@@ -128,6 +132,8 @@ class Snapshot:
     payments: pd.DataFrame
     withholdings: pd.DataFrame
     comments: pd.DataFrame
+    narratives: pd.DataFrame           # reporting back on the assignment (§7), with every earlier version
+    final_reports: pd.DataFrame        # reports as presented to samverkansrådet (never changed)
     revision: tuple[int, ...]          # Store.revision() when loaded (read first: a later write reloads)
 
     @classmethod
@@ -143,7 +149,8 @@ class Snapshot:
             figures=key_figures(agreement, rows, payments), forecast=forecast(agreement, rows, payments=payments),
             findings=check(agreement), uploads=store.uploads(agreement.id), payments=payments,
             withholdings=store.withholdings(agreement.id), comments=store.comments(agreement.id),
-            revision=revision,
+            narratives=store.comments(agreement.id, kind="narrative", history=True),
+            final_reports=store.final_reports(agreement.id), revision=revision,
         )
 
     @functools.cached_property
@@ -320,8 +327,10 @@ def role_html(controller: bool) -> str:
             if controller else '<div class="smd"><span class="badge">Samverkansrådet: läsvy</span></div>')
 
 
-class ReportBox:
-    """The economic report (§7) for download: the same files as ``samordning report``."""
+class ReportView:
+    """The report (§7): make it for download, sign it, finalize it as presented, and fetch finalized ones."""
+
+    title = "Rapport"
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -331,16 +340,61 @@ class ReportBox:
             ("PDF (för samverkansrådet)", ".pdf"), ("Excel (med transaktionerna)", ".xlsx"),
             ("HTML (en fil, för intranätet)", ".html")])
         self.make = button("Skapa rapport", icon="file", button_style="primary")
-        self.link = ipw.HTML()
+        self.link, self.sign_status, self.final_status, self.fetched = (ipw.HTML() for _ in range(4))
         self.make.on_click(guarded(self._show)(lambda _b: self._make()))
-        self.widget = ipw.VBox([_section("Ekonomisk rapport", "Rapporten till beställaren och samverkansrådet: "
-                                         "nyckeltal, kvartal, områden, prognos, innehållande, kommentarer och "
-                                         "underlag (§7)."),
-                                ipw.HBox([self.quarter, self.format, self.make],
-                                         layout=ipw.Layout(flex_flow="row wrap")), self.link])
+        self.finals = ipw.HTML()
+        self.pick = ipw.Dropdown(description="Fastställd rapport", style=style, layout=ipw.Layout(width="420px"))
+        self.fetch = button("Hämta", icon="download")
+        self.fetch.on_click(guarded(self._show_fetched)(lambda _b: self._fetch()))
+        self.quarter.observe(lambda _c: self._show_signoffs(), names="value")
+        self.signed = ipw.HTML()
+        children: list[ipw.Widget] = [
+            _section("Rapport till beställaren och samverkansrådet",
+                     "Först återrapporteringen av uppdraget (skrivs under Områden), sedan den ekonomiska "
+                     "rapporten: nyckeltal, kvartal, områden, prognos, innehållande, kommentarer och underlag, "
+                     "och sist underskrifterna (§7)."),
+            ipw.HBox([self.quarter, self.format, self.make], layout=ipw.Layout(flex_flow="row wrap")), self.link,
+            self.signed]
+        if app.controller:
+            self.party = ipw.Dropdown(description="Part", style=style, layout=ipw.Layout(width="420px"))
+            self.sign_name = ipw.Text(description="Namn", style=style)
+            self.sign_title = ipw.Text(description="Befattning", style=style)
+            self.sign_date = ipw.DatePicker(description="Datum", style=style)
+            sign = button("Spara underskrift", icon="pencil")
+            sign.on_click(guarded(self._show_signed)(lambda _b: self._sign()))
+            self.presented = ipw.DatePicker(description="Presenterad för samverkansrådet", style=style,
+                                            value=dt.date.today(), layout=ipw.Layout(width="380px"))
+            self.replace = ipw.Checkbox(description="Ersätter den fastställda rapporten för kvartalet", value=False,
+                                        indent=False, layout=ipw.Layout(width="auto"))
+            self.finalize = button("Fastställ rapporten", icon="lock", button_style="warning")
+            self.finalize.on_click(guarded(self._show_final)(lambda _b: self._finalize()))
+            children += [
+                _section("Underskrifter", "Namn, befattning och datum för varje part i rapporten för kvartalet "
+                         "ovan. Lämnas de tomma får rapporten linjer att skriva under på papper."),
+                ipw.HBox([self.party, self.sign_name, self.sign_title, self.sign_date, sign],
+                         layout=ipw.Layout(flex_flow="row wrap")), self.sign_status,
+                _section("Fastställ rapporten", "Sparar rapporten i valt format som den presenterades: filen, "
+                         "siffrorna, underlaget och filens sha256. Den ändras aldrig efteråt; senare rapporter "
+                         "visar vad som har ändrats sedan dess."),
+                ipw.HBox([self.presented, self.replace, self.finalize], layout=ipw.Layout(flex_flow="row wrap")),
+                self.final_status]
+        children += [_section("Fastställda rapporter", "Rapporterna som de presenterades för samverkansrådet; det "
+                              "är dem protokollen hänvisar till."),
+                     self.finals, ipw.HBox([self.pick, self.fetch], layout=ipw.Layout(flex_flow="row wrap")),
+                     self.fetched]
+        self.widget = ipw.VBox(children)
 
     def _show(self, value: str) -> None:
         self.link.value = value
+
+    def _show_signed(self, value: str) -> None:
+        self.sign_status.value = value
+
+    def _show_final(self, value: str) -> None:
+        self.final_status.value = value
+
+    def _show_fetched(self, value: str) -> None:
+        self.fetched.value = value
 
     def render(self, s: Snapshot) -> None:
         with_data = sorted(set(s.rows.loc[s.rows["reason"] == "", "quarter"].dropna()))
@@ -349,7 +403,37 @@ class ReportBox:
         if options:
             self.quarter.value = options[-1][1]
         self.make.disabled = not options
-        self.link.value = ""
+        self.link.value = self.sign_status.value = self.fetched.value = ""
+        f = s.final_reports
+        rows = [[str(int(r.id)), _e(quarter_label(r.quarter)), _e(pd.Timestamp(r.presented_on).date()),
+                 _e(r.filename), f'<code title="{_e(r.sha256)}">{_e(r.sha256[:16])}…</code>', _e(r.by),
+                 _e(f"ersatt av nr {int(r.replaced_by)}" if pd.notna(r.replaced_by) else "gäller")]
+                for r in f.itertuples()]
+        self.finals.value = (_table(["Nr", "Kvartal", "Presenterad", "Fil", "sha256", "Fastställd av", "Status"],
+                                    rows, left={1, 3, 4, 5, 6}) if rows else
+                             '<div class="smd sub">Ingen rapport är fastställd ännu.</div>')
+        set_options(self.pick, [(f"nr {int(r.id)}: {quarter_label(r.quarter)}, presenterad "
+                                 f"{pd.Timestamp(r.presented_on).date()}", int(r.id)) for r in f.itertuples()][::-1])
+        self.pick.disabled = self.fetch.disabled = f.empty
+        if self.app.controller:
+            set_options(self.party, [(f"{p.name} ({p.role})", p.role) for p in s.agreement.parties])
+            self.finalize.disabled = not options
+        self._show_signoffs()
+
+    def _show_signoffs(self) -> None:
+        s = self.app.snapshot
+        if not self.quarter.value:
+            self.signed.value = ""
+            return
+        signed = self.app.store.signoffs(s.agreement.id, self.quarter.value)
+
+        def who(role: str) -> str:
+            if role not in signed:
+                return "skrivs under på papper"
+            entry = signed[role]
+            return ", ".join(_e(v) for v in (entry["name"], entry["title"], entry["signed_on"]) if v)
+        parts = [f"{_e(p.name)}: {who(p.role)}" for p in s.agreement.parties]
+        self.signed.value = f'<div class="smd sub">Underskrifter: {"; ".join(parts)}.</div>'
 
     def _make(self) -> None:
         from samordning.report import MIME, make_report
@@ -360,6 +444,39 @@ class ReportBox:
         self.link.value = download_link(content, report.filename(suffix), f"Spara {report.filename(suffix)}",
                                         MIME[suffix])
 
+    def _sign(self) -> None:
+        if not self.sign_name.value.strip():
+            raise SamordningError("Skriv namnet på den som skriver under.")
+        self.app.store.add_signoff(agreement_id=self.app.snapshot.agreement.id, quarter=self.quarter.value,
+                                   party_role=self.party.value, name=self.sign_name.value.strip(),
+                                   title=self.sign_title.value.strip(), signed_on=self.sign_date.value,
+                                   user=self.app.user)
+        self._show_signoffs()
+        self._show_signed(_message(f"Underskriften för {self.party.label} i rapporten för "
+                            f"{quarter_label(self.quarter.value)} är sparad.", "ok"))
+
+    def _finalize(self) -> None:
+        from samordning.report import MIME, finalize
+
+        if self.presented.value is None:
+            raise SamordningError("Välj datumet då rapporten presenterades för samverkansrådet.")
+        suffix = self.format.value
+        report_id, report, content = finalize(
+            self.app.store, self.app.snapshot.agreement, self.presented.value, quarter=self.quarter.value,
+            suffix=suffix, user=self.app.user, replace=self.replace.value)
+        self.replace.value = False
+        self.app.reload()
+        filename = self.app.snapshot.final_reports.set_index("id").loc[report_id, "filename"]
+        self.final_status.value = (_message(f"Rapport nr {report_id} för {quarter_label(report.quarter)} är fastställd "
+                                    f"som presenterad {self.presented.value}.", "ok")
+                                   + download_link(content, filename, f"Spara {filename}", MIME[suffix]))
+
+    def _fetch(self) -> None:
+        from samordning.report import MIME
+
+        filename, content = self.app.store.final_report_content(self.app.snapshot.agreement.id, self.pick.value)
+        self.fetched.value = download_link(content, filename, f"Spara {filename}", MIME[Path(filename).suffix])
+
 
 class OverviewView:
     title = "Översikt"
@@ -369,15 +486,13 @@ class OverviewView:
         self.provenance = ipw.HTML()
         self.forecast = ipw.HTML()
         self.findings = ipw.HTML()
-        self.report = ReportBox(app)
-        self.widget = ipw.VBox([self.cards, self.provenance, self.forecast, self.findings, self.report.widget])
+        self.widget = ipw.VBox([self.cards, self.provenance, self.forecast, self.findings])
 
     def render(self, s: Snapshot) -> None:
         self.cards.value = figures_html(s.figures)
         self.provenance.value = provenance_html(s)
         self.forecast.value = forecast_html(s.forecast)
         self.findings.value = findings_html(s.findings)
-        self.report.render(s)
 
 
 def static_overview_html(s: Snapshot, controller: bool, tabs: list[str]) -> str:
@@ -457,16 +572,116 @@ class QuarterView:
                            'som är ett antagande tills bilaga 1 finns.</div>')
 
 
+def narratives_html(s: Snapshot) -> str:
+    """What was done in each area and in the whole agreement (§7), beside the area's own figures: a card per
+    area with its advance, actual and utilisation so far, and the current text per quarter."""
+    a = s.agreement
+    current = s.narratives[s.narratives["current"]]
+    earlier = s.narratives[~s.narratives["current"]]
+    totals = s.quarters_by_area.groupby("area", sort=False)[["advance_ore", "actual_ore"]].sum()
+    order = {q: i for i, q in enumerate(a.quarters)}
+    cards = []
+    for key, name in [(None, "Hela avtalet"), *[(area.key, area.name) for area in a.areas]]:
+        mine = current[current["area"].isna() if key is None else current["area"] == key]
+        mine = mine.sort_values("quarter", key=lambda q: q.map(lambda v: -1 if pd.isna(v) else order.get(v, 99)))
+        if key is None:
+            advance, actual = int(totals["advance_ore"].sum()), int(totals["actual_ore"].sum())
+        else:
+            advance, actual = (int(totals.loc[key, "advance_ore"]), int(totals.loc[key, "actual_ore"])
+                               ) if key in totals.index else (0, 0)
+        figures = (f'<div class="sub">Förskott hittills {_kr(advance)} · utfall {_kr(actual)} · nyttjandegrad '
+                   f'{_e(format_percent(actual / advance if advance else None))}</div>')
+        texts = "".join(
+            f'<div><b>{_e(quarter_label(n.quarter) if isinstance(n.quarter, str) else "Hela avtalstiden")}</b> '
+            f'<span class="sub">{_e(n.author)}, {_local(n.at)}'
+            f'{_versions(earlier, n)}</span><div class="text">{_e(n.text)}</div></div>'
+            for n in mine.itertuples())
+        cards.append(f'<div class="card" data-area="{_e(key or "")}"><h3>{_e(name)}</h3>{figures}'
+                     f'{texts or "<div class=sub>Ingen återrapportering ännu.</div>"}</div>')
+    return f'<div class="smd"><div class="narratives">{"".join(cards)}</div></div>'
+
+
+def _versions(earlier: pd.DataFrame, n: Any) -> str:
+    """", 2 tidigare versioner" when a text has replaced others (they are kept, like the comments)."""
+    same = earlier[(earlier["area"].isna() if pd.isna(n.area) else earlier["area"] == n.area)
+                   & (earlier["quarter"].isna() if pd.isna(n.quarter) else earlier["quarter"] == n.quarter)]
+    return f", {len(same)} tidigare {'version' if len(same) == 1 else 'versioner'}" if len(same) else ""
+
+
 class AreaView:
     title = "Områden"
 
-    def __init__(self) -> None:
+    def __init__(self, app: App) -> None:
+        self.app = app
         self.chart: ipw.Widget = ipw.HTML("Laddar diagram …")  # see QuarterView
         self.cell = _chart_cell(self.chart)
         self.table = ipw.HTML()
-        self.widget = ipw.VBox([self.cell, self.table])
+        self.narratives = ipw.HTML()
+        self.status = ipw.HTML()
+        self.heading = ipw.HTML()
+        children: list[ipw.Widget] = [self.cell, self.table, self.heading, self.narratives]
+        if app.controller:
+            style = {"description_width": "initial"}
+            self.target = ipw.Dropdown(description="Gäller", style=style, layout=ipw.Layout(width="360px"))
+            self.quarter = ipw.Dropdown(description="Kvartal", style=style, layout=ipw.Layout(width="260px"))
+            self.text = ipw.Textarea(placeholder="Vad har gjorts, resultat mot uppdraget, vad är försenat och "
+                                     "varför …", layout=ipw.Layout(width="100%", max_width="900px", height="140px"))
+            save = button("Spara återrapportering", button_style="primary")
+            save.on_click(guarded(self._show)(lambda _b: self._save()))
+            for w in (self.target, self.quarter):
+                w.observe(lambda _c: self._load_text(), names="value")
+            children += [_section("Skriv återrapportering", "Texten går in i rapportens första del. Den gällande "
+                                  "texten för området och kvartalet visas här för redigering; när den sparas "
+                                  "ersätter den den gällande, och tidigare versioner sparas."),
+                         ipw.HBox([self.target, self.quarter], layout=ipw.Layout(flex_flow="row wrap")),
+                         self.text, ipw.HBox([save])]
+            self.text.add_class("smd-editor")
+        children.append(self.status)
+        self.widget = ipw.VBox(children)
+        self.snapshot: Snapshot | None = None
+
+    def _show(self, value: str) -> None:
+        self.status.value = value
+
+    def _current(self) -> str:
+        s = self.snapshot
+        if s is None:
+            return ""
+        n = s.narratives[s.narratives["current"]]
+        area, quarter = self.target.value or None, self.quarter.value or None
+        n = n[(n["area"].isna() if area is None else n["area"] == area)
+              & (n["quarter"].isna() if quarter is None else n["quarter"] == quarter)]
+        return str(n["text"].iloc[-1]) if len(n) else ""
+
+    def _load_text(self) -> None:
+        self.text.value = self._current()
+
+    def _save(self) -> None:
+        text = self.text.value.strip()
+        if not text:
+            raise SamordningError("Skriv återrapporteringen först.")
+        if text == self._current().strip():
+            raise SamordningError("Texten är oförändrad; inget har sparats.")
+        target = self.target.label
+        self.app.store.add_comment(agreement_id=self.app.snapshot.agreement.id, text=text, author=self.app.user,
+                                   quarter=self.quarter.value or None, area=self.target.value or None,
+                                   kind="narrative")
+        self.app.reload()
+        self._show(_message(f"Återrapporteringen för {target.replace(chr(160), ' ')} är sparad.", "ok"))
 
     def render(self, s: Snapshot) -> None:
+        self.snapshot = s
+        a = s.agreement
+        self.heading.value = _section(
+            f"Återrapportering av uppdraget ({a.report.clause})",
+            "Vad som har gjorts inom varje område, resultat mot uppdraget och vad som är försenat – "
+            "skrivet av controllerna, bredvid områdets siffror.").value
+        self.narratives.value = narratives_html(s)
+        if self.app.controller:
+            set_options(self.target, [("Hela avtalet", ALL), *[(area.name, area.key) for area in a.areas]])
+            set_options(self.quarter, [("hela avtalstiden", ALL), *[(quarter_label(q), q) for q in a.quarters]])
+            self._load_text()
+
         figure = charts.area_figure(s.quarters_by_area, s.area_names)
         if not isinstance(self.chart, go.FigureWidget) or len(self.chart.data) != len(figure.data):
             self.chart = chart(figure)
@@ -710,7 +925,8 @@ class CommentsView:
             save.on_click(guarded(self._show)(lambda _b: self._save()))
             children += [_section("Ny kommentar", "En ny kommentar till samma kvartal och område ersätter den "
                                   "gällande; tidigare versioner sparas."),
-                         ipw.HBox([self.quarter, self.area]), self.text, save, self.status]
+                         ipw.HBox([self.quarter, self.area]), self.text, ipw.HBox([save]), self.status]
+            self.text.add_class("smd-editor")
         self.widget = ipw.VBox(children)
 
     def _show(self, value: str) -> None:
@@ -910,8 +1126,8 @@ class App:
         self.overview = OverviewView(self)
         self.transactions = TransactionsView()
         self.quarter = QuarterView(self._drill)
-        self.views: list[Any] = [self.overview, self.quarter, AreaView(), self.transactions, CommentsView(self),
-                                 PaymentsView(self)]
+        self.views: list[Any] = [self.overview, self.quarter, AreaView(self), self.transactions,
+                                 CommentsView(self), PaymentsView(self), ReportView(self)]
         if controller:
             self.views.insert(4, UploadView(self))
         # Each tab's widgets enter the page when the tab is first shown: the browser then draws one tab's
