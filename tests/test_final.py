@@ -98,6 +98,7 @@ def test_finalized_pdf_has_narratives_signoff_and_stays_as_presented(
                           check=True).stdout.replace("\u00a0", " ")
     assert "Återrapportering av uppdraget" in text and "remissen kom i augusti" in text
     assert "Eva Berg" in text and "Regiondirektör" in text and "RUN/305/2022" in text
+    assert "Presenterad för samverkansrådet 2023-10-12" in text
 
     stored = json.loads(run(capsys, "reports", "--db", db, "--json")[1])
     assert len(stored) == 1 and stored[0]["presented_on"] == "2023-10-12" and stored[0]["quarter"] == "2023Q3"

@@ -85,6 +85,7 @@ class Report:
     signoffs: dict[str, dict[str, object]]   # party role -> name, title, signed_on (the newest entry)
     since: FinalRef | None            # the newest finalized report this one is compared with
     changes: list[Change] = field(default_factory=list)
+    presented_on: dt.date | None = None  # set on a finalized report: the council meeting it was presented at
 
     @property
     def area_names(self) -> dict[str, str]:
@@ -104,7 +105,7 @@ def _quarter_end(quarter: str) -> dt.date:
 
 
 def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
-                 made_on: dt.date | None = None) -> Report:
+                 made_on: dt.date | None = None, *, presented_on: dt.date | None = None) -> Report:
     """Everything the report says. Without ``quarter``, the newest quarter with counted data."""
     rows = classify(store.ledger(agreement.id), agreement)
     used = counted(rows)
@@ -167,7 +168,7 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
         transactions=counted_rows.reset_index(drop=True),
         left_out=in_period[in_period["reason"] != ""].reset_index(drop=True),
         narratives=narratives.reset_index(drop=True), signoffs=store.signoffs(agreement.id, quarter),
-        since=since, changes=changes,
+        since=since, changes=changes, presented_on=presented_on,
     )
 
 
@@ -213,13 +214,13 @@ def _months(quarter: str) -> set[str]:
 
 
 def make_report(store: Store, agreement: Agreement, suffix: str, quarter: str | None = None,
-                made_on: dt.date | None = None) -> tuple[Report, bytes]:
+                made_on: dt.date | None = None, *, presented_on: dt.date | None = None) -> tuple[Report, bytes]:
     """The report as the bytes of an ``.xlsx``, ``.pdf`` or ``.html`` file."""
     suffix = suffix.lower()
     if suffix not in FORMATS:
         raise SamordningError(f"Rapporten kan skrivas som {', '.join(FORMATS)}; "
                               f"inte som {suffix or 'fil utan ändelse'}.")
-    report = build_report(store, agreement, quarter, made_on)
+    report = build_report(store, agreement, quarter, made_on, presented_on=presented_on)
     if suffix == ".xlsx":
         from samordning.report.excel import write_xlsx
 
@@ -247,7 +248,8 @@ def finalize(store: Store, agreement: Agreement, presented_on: dt.date, *, quart
             f"Rapporten för {quarter_label(report.quarter)} är redan fastställd (nr {int(e['id'])}, presenterad "
             f"{pd.Timestamp(e['presented_on']).date()}). Inget har ändrats. Ange att den nya ersätter den "
             "(--replace); den tidigare sparas.")
-    _, content = make_report(store, agreement, suffix, report.quarter, report.made_on)
+    _, content = make_report(store, agreement, suffix, report.quarter, report.made_on,
+                             presented_on=presented_on)
     from samordning.followup import quarter_records
 
     uploads = [{"id": int(u.id), "sha256": u.sha256, "filename": u.filename} for u in report.uploads.itertuples()]

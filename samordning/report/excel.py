@@ -90,7 +90,8 @@ def write_xlsx(r: Report) -> bytes:
         f"Avtal (dnr) {a.id}: {a.title}",
         " · ".join(f"{p.name} ({p.role})" for p in a.parties),
         f"Giltighetstid {a.validity.start} – {a.validity.end} ({a.validity.clause}); rapporten omfattar "
-        f"{r.period_start} – {r.period_end}; upprättad {r.made_on}",
+        f"{r.period_start} – {r.period_end}; upprättad {r.made_on}"
+        + (f"; fastställd, presenterad för samverkansrådet {r.presented_on}" if r.presented_on else ""),
         "Belopp i kronor. Förskott enligt avtalets plan där inga betalningar är registrerade.",
     ]
     n = r.narratives
