@@ -37,7 +37,7 @@ from samordning.check import check
 from samordning.errors import SamordningError
 from samordning.followup import REASONS, classify, quarter_records, quarterly, withholding_cap
 from samordning.imports import current_user, import_export, ledger
-from samordning.ingest import parse_amounts
+from samordning.ingest import CANONICAL_SV, MAX_FILE_BYTES, parse_amounts
 from samordning.money import format_kr
 from samordning.store import DB_ENV, Store, default_db_path, resolve_url
 
@@ -54,16 +54,35 @@ def cmd_import(args: argparse.Namespace, paths: Sequence[str] | None = None) -> 
     agreement = resolve_agreement(args.agreement)
     store = Store.open(args.db)
     failed = 0
+    options: dict[str, object] = {}
+    if getattr(args, "sheet", None):
+        options["sheet"] = args.sheet
+    if getattr(args, "header_row", None):
+        options["header_row"] = args.header_row
+    if getattr(args, "column", None):
+        columns = {}
+        for item in args.column:
+            key, sep, header = item.partition("=")
+            if not sep or not header.strip():
+                raise SamordningError(f"Ange kolumnkopplingen som FÄLT=RUBRIK, till exempel belopp=Utfall "
+                                      f"(inte {item!r}).")
+            columns[key.strip()] = header.strip()
+        options["columns"] = columns
     for name in paths or args.files:
         path = Path(name)
         try:
+            if path.stat().st_size > MAX_FILE_BYTES:  # refused before it is read into memory
+                print(f"Avvisad: filen {path.name} är för stor ({path.stat().st_size / 1e6:.1f} MB); största "
+                      f"tillåtna storlek är {MAX_FILE_BYTES // (1024 * 1024)} MB.", file=sys.stderr)
+                failed += 1
+                continue
             content = path.read_bytes()
         except OSError as exc:
             print(f"{path}: filen kan inte läsas ({exc.strerror}).", file=sys.stderr)
             failed += 1
             continue
         try:
-            result = import_export(store, agreement, path.name, content, user=args.user)
+            result = import_export(store, agreement, path.name, content, user=args.user, **options)
         except SamordningError as exc:
             print(f"Avvisad: {exc.describe()}", file=sys.stderr)
             failed += 1
@@ -445,8 +464,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="vem som laddar upp (annars inloggad användare)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("import", parents=[common], help="läs in exporter (Excel) från ekonomisystemet")
+    p = sub.add_parser("import", parents=[common],
+                       help="läs in exporter från ekonomisystemet (Excel, CSV eller SIE 4)")
     p.add_argument("files", nargs="+", metavar="FIL")
+    p.add_argument("--sheet", metavar="BLAD", help="bladet att läsa (annars bladet med den största tabellen)")
+    p.add_argument("--column", action="append", metavar="FÄLT=RUBRIK",
+                   help="koppla en kolumn för hand när den inte känns igen; FÄLT är något av "
+                        + ", ".join(CANONICAL_SV) + ". Kopplingen sparas för filer med samma rubriker.")
+    p.add_argument("--header-row", type=int, metavar="RAD", help="rubrikradens radnummer i Excel")
     p.add_argument("--user", help="vem som laddar upp (annars inloggad användare)")
     p.set_defaults(func=cmd_import)
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from samordning.agreement import Agreement
 from samordning.followup import classify, counted, left_out_summary
-from samordning.ingest import Export, read_export
+from samordning.ingest import NAME_SV, Export, read_export
 from samordning.money import format_kr
 from samordning.store import Store
 
@@ -28,6 +28,7 @@ class ImportResult:
     left_out: pd.DataFrame | None = None   # reason, label, rows, amount_ore
     replaced: dict[str, list[int]] = field(default_factory=dict)  # month → older uploads it replaces
     summary_data: dict[str, object] = field(default_factory=dict)  # counts and sums as stored with the upload
+    notes: tuple[str, ...] = ()        # which sheet was read and why, macros not run, a mapping reused
 
     def summary(self) -> str:
         """A short Swedish summary for the CLI and the dashboard."""
@@ -43,6 +44,7 @@ class ImportResult:
                              f"{format_kr(int(item.amount_ore), ore_precision=True)} – {item.label}")
         for month, older in sorted(self.replaced.items()):
             lines.append(f"  ersätter {month} från uppladdning {', '.join(map(str, older))}")
+        lines += [f"  {note}" for note in self.notes]
         return "\n".join(lines)
 
 
@@ -86,6 +88,8 @@ def prepare_import(store: Store, agreement: Agreement, filename: str, content: b
     existing = store.find_upload(agreement.id, sha256)
     if existing is not None:
         return PreparedImport(filename, content, sha256, existing)
+    if "saved" not in read_options:
+        read_options["saved"] = store.column_mappings()
     export = read_export(content, filename, **read_options)  # type: ignore[arg-type]
     rows = classify(export.rows, agreement)
     summary = summarise(rows)
@@ -93,7 +97,7 @@ def prepare_import(store: Store, agreement: Agreement, filename: str, content: b
     preview = ImportResult(filename, sha256, 0, duplicate=False, sheet=export.sheet, rows_read=len(rows),
                            rows_imported=int(summary["rows_counted"]),  # type: ignore[call-overload]
                            amount_imported_ore=int(summary["amount_counted_ore"]),  # type: ignore[call-overload]
-                           left_out=left_out_summary(rows), summary_data=summary)
+                           left_out=left_out_summary(rows), summary_data=summary, notes=tuple(_notes(export)))
     return PreparedImport(filename, content, sha256, None, preview, export,
                           store.months_in_force(agreement.id, months))
 
@@ -108,7 +112,19 @@ def commit_import(store: Store, agreement: Agreement, prepared: PreparedImport, 
         agreement_id=agreement.id, filename=prepared.filename, content=prepared.content, sha256=prepared.sha256,
         user=user or current_user(), sheet=export.sheet, header_row=export.header_row, rows=export.rows,
         summary=preview.summary_data)
+    if export.mapping_source == "manual":
+        store.save_column_mapping(export.layout, export.columns, user or current_user())
     return replace(preview, upload_id=upload_id, replaced=replaced)
+
+
+def _notes(export: Export) -> list[str]:
+    notes = list(export.notes)
+    if export.mapping_source != "auto":
+        how = "given nu; sparas för filer med samma rubriker" if export.mapping_source == "manual" else \
+            "sparad tidigare för filer med samma rubriker"
+        notes.append("Kolumnkoppling (" + how + "): " + ", ".join(
+            f"{NAME_SV.get(name, name)} = {header!r}" for name, header in export.columns.items()) + ".")
+    return notes
 
 
 def import_export(store: Store, agreement: Agreement, filename: str, content: bytes,

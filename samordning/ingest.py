@@ -8,14 +8,18 @@ every problem found (file, sheet, Excel row, column, value).
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import datetime as dt
+import hashlib
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineWorkbook
 
 from samordning.errors import Problem, SamordningError
 
@@ -28,7 +32,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
                      "date", "verdatum", "bokfdatum"),
     "period": ("period", "bokforingsperiod", "bokföringsperiod", "årmån", "arman", "månad"),
     "account": ("konto", "account", "ktoid", "kontonr", "kontonummer"),
-    "cost_centre": ("ansvar", "kostnadsställe", "kostnadsstalle", "kstid", "ansvarsid"),
+    "cost_centre": ("ansvar", "kostnadsställe", "kostnadsstalle", "kstid", "ansvarsid", "costcenter", "costcentre",
+                    "resultatenhet"),
     "activity": ("verksamhet", "aktivitet", "activity", "vhtid"),
     "project": ("projekt", "project", "projid", "projektnr"),
     "counterpart": ("motpart", "motpid", "counterpart"),
@@ -47,6 +52,11 @@ def _norm(value: object) -> str:
     return re.sub(r"[\s_.\-/]+", "", str(value)).casefold()
 
 
+def recognised(header: str) -> str | None:
+    """The canonical name a header is recognised as (``"Verifikationsdatum"`` → ``"booking_date"``), if any."""
+    return _LOOKUP.get(_norm(header))
+
+
 @dataclass
 class Export:
     """What was read from one file."""
@@ -57,51 +67,270 @@ class Export:
     columns: dict[str, str]              # canonical name → header as written
     rows: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)
+    kind: str = "Excel"                  # "Excel", "CSV" or "SIE"
+    sheets: dict[str, str] = field(default_factory=dict)  # every sheet → what was found there
+    notes: list[str] = field(default_factory=list)        # said to the user with the summary
+    layout: str = ""                     # fingerprint of the header row: a saved column mapping is found by it
+    mapping_source: str = "auto"         # "auto", "manual" (given now) or "saved" (given for this layout before)
 
 
-def read_export(content: bytes, filename: str) -> Export:
-    """Read an Excel export. Refuses (raises) when no ledger table can be found or values are unreadable."""
+# Limits against hostile files. A ledger export of 200 000 rows is about 8 MB packed and 60 MB unpacked.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_UNPACKED_BYTES = 600 * 1024 * 1024
+MAX_RATIO = 250                          # unpacked / packed for one zip member (XML rarely exceeds 30)
+CANONICAL_SV = {"datum": "booking_date", "period": "period", "konto": "account", "ansvar": "cost_centre",
+                "verksamhet": "activity", "projekt": "project", "motpart": "counterpart",
+                "verifikation": "voucher", "text": "text", "belopp": "amount", "debet": "debit", "kredit": "credit"}
+NAME_SV = {v: k for k, v in CANONICAL_SV.items()}
+
+
+def read_export(content: bytes, filename: str, *, sheet: str | None = None, columns: dict[str, str] | None = None,
+                header_row: int | None = None, saved: dict[str, dict[str, str]] | None = None) -> Export:
+    """Read a ledger export: Excel (xlsx, xlsm, xls, ods), CSV or SIE 4. Refuses (raises) when no ledger table
+    can be found or values are unreadable.
+
+    ``sheet`` picks a sheet (else the one holding the largest ledger table); ``columns`` maps canonical names
+    (or their Swedish names, see :data:`CANONICAL_SV`) to headers as written, for layouts detection misses;
+    ``header_row`` (Excel's numbering) says where the header is; ``saved`` holds mappings given earlier, by
+    layout fingerprint.
+    """
+    if len(content) > MAX_FILE_BYTES:
+        raise SamordningError(f"Filen {filename} är för stor ({len(content) / 1e6:.1f} MB); största tillåtna "
+                              f"storlek är {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    if not content.strip():
+        raise SamordningError(f"Filen {filename} är tom.", [Problem("filen innehåller inga data", file=filename)])
+    columns = _canonical_mapping(columns or {}, filename)
+    kind, grids, notes = _grids(content, filename, sheet)
+    if kind == "SIE":
+        from samordning.sie import read_sie
+
+        return read_sie(content, filename)
+    return _read_cells(filename, grids, kind=kind, chosen=sheet, columns=columns, header_row=header_row,
+                       saved=saved, notes=notes)
+
+
+def peek(content: bytes, filename: str, rows: int = 40) -> dict[str, list[list[str]]]:
+    """The first rows of every sheet as text, for choosing a sheet and mapping columns by hand."""
+    kind, grids, _ = _grids(content, filename, None)
+    if kind == "SIE":
+        return {}
+    return {name: [["" if v is None else str(v).strip() for v in row] for row in (cells or [])[:rows]]
+            for name, cells in grids.items()}
+
+
+def _grids(content: bytes, filename: str, sheet: str | None
+           ) -> tuple[str, dict[str, list[list[object]] | None], list[str]]:
+    """The file's kind ("Excel", "CSV", "SIE") and its sheets as rows of cells, after the safety checks."""
+    if len(content) > MAX_FILE_BYTES:
+        raise SamordningError(f"Filen {filename} är för stor ({len(content) / 1e6:.1f} MB); största tillåtna "
+                              f"storlek är {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    if not content.strip():
+        raise SamordningError(f"Filen {filename} är tom.", [Problem("filen innehåller inga data", file=filename)])
+    head = content[:8]
+    notes: list[str] = []
+    if head.startswith(b"%PDF"):
+        raise SamordningError(f"Filen {filename} är en PDF, inte ett kalkylark. Exportera huvudboken från "
+                              "ekonomisystemet som Excel, CSV eller SIE.", [Problem("PDF-fil", file=filename)])
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2: an old .xls, or an encrypted xlsx in its envelope
+        if "EncryptedPackage".encode("utf-16-le") in content:
+            raise SamordningError(f"Filen {filename} är lösenordsskyddad (krypterad) och kan inte läsas. Spara "
+                                  "den utan lösenord och ladda upp igen.",
+                                  [Problem("krypterad arbetsbok", file=filename)])
+    elif head.startswith(b"PK\x03\x04"):
+        notes += _check_zip(content, filename)
+    else:
+        from samordning.sie import looks_like_sie
+
+        if looks_like_sie(content):
+            return "SIE", {}, notes
+        text = _decode_text(content)
+        if text is None or "\x00" in text[:4096]:
+            raise SamordningError(f"Filen {filename} är inte ett kalkylark, en CSV-fil eller en SIE-fil.",
+                                  [Problem("okänt filformat", file=filename)])
+        if not filename.lower().endswith((".csv", ".txt", ".skv", ".tsv")):
+            raise SamordningError(
+                f"Filen {filename} är en textfil (CSV), inte en Excel-arbetsbok, trots namnet. Byt filens ändelse "
+                "till .csv och ladda upp den igen.", [Problem("textfil med Excel-ändelse", file=filename)])
+        return "CSV", {"CSV": _csv_cells(text, filename)}, notes
+
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
-    except (CalamineError, ValueError, OSError) as exc:
+        names = workbook.sheet_names
+    except Exception as exc:  # CalamineError, and a handful of panic-like errors on broken files
         raise SamordningError(
-            f"Filen {filename} kan inte läsas som ett Excel-ark (xlsx, xlsm, xls eller ods).",
-            [Problem("filen är inte ett kalkylark eller är skadad", file=filename)],
+            f"Filen {filename} kan inte läsas som ett Excel-ark (xlsx, xlsm, xls eller ods); den är skadad eller "
+            "har ett annat format.", [Problem(f"filen kan inte öppnas ({type(exc).__name__})", file=filename)],
         ) from exc
-    except Exception as exc:  # calamine raises a handful of panic-like errors on broken zips
-        raise SamordningError(
-            f"Filen {filename} kan inte läsas som ett Excel-ark.",
-            [Problem(f"filen är skadad ({type(exc).__name__})", file=filename)],
-        ) from exc
-
-    tried: list[Problem] = []
-    for sheet in workbook.sheet_names:
+    if sheet is not None and sheet not in names:
+        raise SamordningError(f"Filen {filename} har inget blad som heter {sheet!r}. Bladen är: "
+                              + ", ".join(repr(n) for n in names) + ".")
+    grids: dict[str, list[list[object]] | None] = {}
+    for name in names if sheet is None else [sheet]:
         try:
-            cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            grids[name] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception:
-            tried.append(Problem("bladet kan inte läsas", file=filename, sheet=sheet))
-            continue
-        found = _find_header(cells)
-        if found is None:
-            tried.append(Problem("hittar ingen rubrikrad med en beloppskolumn (t.ex. Belopp)", file=filename,
-                                 sheet=sheet))
-            continue
-        header_index, mapping = found
-        return _parse_table(filename, sheet, cells, header_index, mapping)
-    raise SamordningError(f"Filen {filename} innehåller ingen tabell med bokförda transaktioner.",
-                          tried or [Problem("arbetsboken är tom", file=filename)])
+            grids[name] = None
+    return "Excel", grids, notes
 
 
-def _find_header(cells: list[list[object]]) -> tuple[int, dict[str, int]] | None:
-    """The first row (of the first 50) whose cells name an amount column and at least one more column."""
-    for index, row in enumerate(cells[:50]):
+def _canonical_mapping(columns: dict[str, str], filename: str) -> dict[str, str]:
+    out = {}
+    for key, header in columns.items():
+        name = CANONICAL_SV.get(_norm(key), key if key in ALIASES else None)
+        if name is None:
+            raise SamordningError(f"Okänt fält {key!r} i kolumnkopplingen; använd " + ", ".join(CANONICAL_SV)
+                                  + ".", [Problem("okänt fält", file=filename, value=key)])
+        out[name] = header
+    return out
+
+
+def _check_zip(content: bytes, filename: str) -> list[str]:
+    """Refuse a zip bomb from the archive's directory alone, before anything is unpacked."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(content)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, EOFError) as exc:
+        raise SamordningError(f"Filen {filename} är skadad och kan inte läsas som en Excel-arbetsbok.",
+                              [Problem("zip-arkivet är skadat", file=filename)]) from exc
+    unpacked = sum(m.file_size for m in members)
+    worst = max(members, key=lambda m: m.file_size / max(m.compress_size, 1), default=None)
+    if unpacked > MAX_UNPACKED_BYTES or (
+            worst is not None and worst.file_size > 10 * 1024 * 1024
+            and worst.file_size / max(worst.compress_size, 1) > MAX_RATIO):
+        raise SamordningError(
+            f"Filen {filename} packas upp till {unpacked / 1e6:,.0f} MB från {len(content) / 1e6:,.1f} MB och har "
+            "inte lästs: det liknar en så kallad zip-bomb, inte en export från ett ekonomisystem.".replace(",", " "),
+            [Problem("för stor uppackad", file=filename, value=worst.filename if worst else None)])
+    if any(m.filename.lower().endswith("vbaproject.bin") for m in members):
+        return ["Arbetsboken innehåller makron; de har inte körts (bara cellvärden läses)."]
+    return []
+
+
+def _decode_text(content: bytes) -> str | None:
+    """UTF-8 (with or without BOM), else Windows-1252, as Swedish ERP systems write CSV."""
+    if content.startswith(b"\xef\xbb\xbf"):
+        return content[3:].decode("utf-8", errors="replace")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("cp1252")
+    except UnicodeDecodeError:
+        return None
+
+
+def _csv_cells(text: str, filename: str) -> list[list[object]]:
+    """A CSV text as rows of cells (text; empty cells None). The separator is sniffed: ; , tab or |."""
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=";,\t|").delimiter
+    except csv.Error:
+        delimiter = ";"
+    try:  # universal newlines: a lone CR ends a line too
+        rows = list(csv.reader(io.StringIO(text, newline=None), delimiter=delimiter))
+    except csv.Error as exc:
+        raise SamordningError(f"Filen {filename} kan inte läsas som CSV: citattecknen går inte ihop.",
+                              [Problem(f"felaktig CSV ({exc})", file=filename)]) from exc
+    return [[c if c.strip() else None for c in row] for row in rows]
+
+
+def _layout(row: list[object]) -> str:
+    """A fingerprint of a header row: the same ERP report gives the same fingerprint every time."""
+    names = "|".join(_norm(v) for v in row if v is not None and str(v).strip())
+    return hashlib.sha256(names.encode("utf-8")).hexdigest()[:16]
+
+
+def _read_cells(filename: str, grids: dict[str, list[list[object]] | None], *, kind: str, chosen: str | None,
+                columns: dict[str, str], header_row: int | None, saved: dict[str, dict[str, str]] | None,
+                notes: list[str]) -> Export:
+    """Find the ledger table among the sheets (the largest one, unless a sheet is chosen) and read it."""
+    tried: list[Problem] = []
+    found: list[tuple[int, str, int, dict[str, int], str]] = []
+    sheets: dict[str, str] = {}
+    for name, cells in grids.items():
+        if cells is None:
+            tried.append(Problem("bladet kan inte läsas", file=filename, sheet=name))
+            sheets[name] = "kan inte läsas"
+            continue
+        try:
+            header = _find_header(cells, columns, header_row, saved or {})
+        except SamordningError as exc:
+            tried += [dataclasses.replace(p, file=filename, sheet=name) for p in exc.problems]
+            sheets[name] = "kolumnerna hittas inte"
+            continue
+        if header is None:
+            tried.append(Problem("hittar ingen rubrikrad med en beloppskolumn (t.ex. Belopp) och en datum- eller "
+                                 "periodkolumn", file=filename, sheet=name))
+            sheets[name] = "ingen tabell" if any(any(v is not None for v in r) for r in cells) else "tomt"
+            continue
+        index, mapping, source = header
+        size = sum(1 for r in cells[index + 1:] if any(v is not None and str(v).strip() for v in r))
+        sheets[name] = f"{size} rader"
+        found.append((size, name, index, mapping, source))
+    if not found:
+        empty = all(v == "tomt" for v in sheets.values())
+        raise SamordningError(
+            f"Filen {filename} är tom." if empty else
+            f"Filen {filename} innehåller ingen tabell med bokförda transaktioner som kan kännas igen. Ange "
+            "kolumnerna för hand (i instrumentpanelen, eller med --column belopp=RUBRIK --column datum=RUBRIK).",
+            tried or [Problem("arbetsboken är tom", file=filename)])
+    size, name, index, mapping, source = max(found, key=lambda f: f[0])  # the largest table; the first if equal
+    cells = grids[name]
+    assert cells is not None
+    export = _parse_table(filename, name, cells, index, mapping)
+    export.kind, export.sheets, export.notes = kind, sheets, notes
+    export.layout, export.mapping_source = _layout(cells[index]), source
+    if len(grids) > 1 and chosen is None:
+        others = [n for n in grids if n != name]
+        export.notes.append(f"Läste bladet {name!r} ({size} rader); övriga blad: "
+                            + ", ".join(f"{n!r} ({sheets[n]})" for n in others) + ". Välj ett annat blad om det "
+                            "behövs.")
+    return export
+
+
+def _find_header(cells: list[list[object]], columns: dict[str, str], header_row: int | None,
+                 saved: dict[str, dict[str, str]]) -> tuple[int, dict[str, int], str] | None:
+    """The header row and the column of each canonical name.
+
+    Without a mapping: the first row (of the first 50) whose cells name an amount column (or Debet and Kredit)
+    and a date or period column. With one: the row (``header_row``, else the first) holding every mapped header,
+    the other columns recognised by name as usual. A row whose layout has a saved mapping uses it.
+    """
+    rows = [header_row - 1] if header_row else range(min(len(cells), 50))
+    for index in rows:
+        if index >= len(cells):
+            raise SamordningError("", [Problem("rubrikraden finns inte", row=header_row)])
+        row = cells[index]
+        normed = [_norm(v) if isinstance(v, (str, int, float)) and str(v).strip() else "" for v in row]
         mapping: dict[str, int] = {}
-        for col, value in enumerate(row):
-            if isinstance(value, str) and (name := _LOOKUP.get(_norm(value))) and name not in mapping:
+        for col, value in enumerate(normed):
+            if (name := _LOOKUP.get(value)) and name not in mapping:
                 mapping[name] = col
+        source = "auto"
+        given = columns or (saved.get(_layout(row)) if saved else None)
+        if given:
+            wanted = {name: _norm(h) for name, h in given.items()}
+            if not all(h in normed for h in wanted.values()):
+                if header_row:
+                    missing = [given[n] for n, h in wanted.items() if h not in normed]
+                    raise SamordningError("", [Problem("rubriken finns inte på rubrikraden", row=header_row,
+                                                       value=", ".join(missing))])
+                if columns:
+                    continue
+            else:
+                for name, h in wanted.items():
+                    mapping = {k: v for k, v in mapping.items() if v != normed.index(h)}
+                    mapping[name] = normed.index(h)
+                source = "manual" if columns else "saved"
         has_amount = "amount" in mapping or {"debit", "credit"} <= mapping.keys()
-        if has_amount and len(mapping) >= 2:
-            return index, mapping
+        has_time = "booking_date" in mapping or "period" in mapping
+        if has_amount and has_time:
+            return index, mapping, source
+        if header_row:
+            raise SamordningError("", [Problem("rubrikraden saknar en belopps- eller datumkolumn", row=header_row)])
+    if columns:
+        raise SamordningError("", [Problem("rubrikerna i kolumnkopplingen finns inte på någon rad",
+                                           value=", ".join(columns.values()))])
     return None
 
 
@@ -152,12 +381,13 @@ def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index:
     unreadable.append((period.isna() & ~bad_date, "booking_date" if "booking_date" in mapping else "period",
                        "datum eller period saknas"))
 
-    problems = [
-        Problem(message, file=file, sheet=sheet, row=int(row), column=columns.get(name), value=column(name)[row])
+    found = [
+        (int(row), mapping.get(name, -1),
+         Problem(message, file=file, sheet=sheet, row=int(row), column=columns.get(name), value=column(name)[row]))
         for mask, name, message in unreadable
         for row in mask.index[(mask & ~is_total).to_numpy()]
     ]
-    problems.sort(key=lambda p: p.row or 0)
+    problems = [p for _, _, p in sorted(found, key=lambda f: f[:2])]  # in reading order: by row, then column
     if problems:
         raise SamordningError(
             f"Filen {file} har {len(problems)} värden som inte kan läsas eller saknas; inget har sparats.",

@@ -141,6 +141,14 @@ final_reports = sa.Table(
     sa.Column("by", sa.String(128), nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
+column_mappings = sa.Table(
+    "column_mappings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("layout", sa.String(32), nullable=False),
+    sa.Column("columns", sa.Text, nullable=False),       # JSON: canonical name → header as written
+    sa.Column("by", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
 ROW_COLUMNS = [c.name for c in ledger_rows.columns if c.name not in ("id", "upload_id")]
 
 
@@ -527,3 +535,18 @@ class Store:
         if row is None:
             raise SamordningError(f"Det finns ingen fastställd rapport {report_id}.")
         return row.filename, bytes(row.content)
+
+    # -- column mappings given by hand --------------------------------------------------------------
+
+    def save_column_mapping(self, layout: str, columns: dict[str, str], user: str) -> None:
+        """Remember how the columns of an export layout map; the newest mapping of a layout counts."""
+        with self._write() as conn:
+            conn.execute(column_mappings.insert().values(layout=layout, columns=json.dumps(columns, ensure_ascii=False),
+                                                         by=user, at=_now()))
+
+    def column_mappings(self) -> dict[str, dict[str, str]]:
+        """The mapping in force for each layout fingerprint."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(column_mappings.c.layout, column_mappings.c.columns)
+                                .order_by(column_mappings.c.id)).all()
+        return {row.layout: json.loads(row.columns) for row in rows}
