@@ -389,3 +389,40 @@ def test_finalize_button_stores_the_report_and_lists_it_for_download(store: Stor
     assert content == store.final_report_content(agreement.id, 1)[1]
     sheet = load_workbook(io.BytesIO(content))["Underskrifter"]
     assert "Eva Berg" in [c for row in sheet.iter_rows(values_only=True) for c in row]
+
+
+def test_columns_detection_misses_are_mapped_by_hand_and_remembered(tmp_path: Path, agreement: Agreement) -> None:
+    """An export whose headers nothing recognises: the refusal opens the mapping, the controller picks the columns,
+    the file is read and saved, and the next export of the same layout is read without asking."""
+    store = Store.open(tmp_path / "map.db")
+    app = make_app(store, controller=True)
+    view = view_of(app, UploadView)
+    show(app, view)
+    layout = ROOT / "tests" / "data" / "layouts" / "g_egna_rubriker.xlsx"
+    view.upload.deliver("egna.xlsx", layout.read_bytes())
+    assert "ingen tabell med bokförda transaktioner som kan kännas igen" in text(view.status.value)
+    assert view.mapping.layout.display == "flex" and view.map_sheet.value == "Export"
+    assert [label for label, _ in view.map_fields["amount"].options] == ["–", "Bokf.dag", "Vnr", "Kto", "Enhet",
+                                                                         "Proj", "Ben.", "Netto"]
+    for name, header in {"booking_date": "Bokf.dag", "amount": "Netto", "account": "Kto", "project": "Proj",
+                         "text": "Ben."}.items():
+        view.map_fields[name].value = header
+    button(view.widget, "Läs filen med dessa val").click()
+    # By hand (tests/data/make_layouts.py): eight rows count, 45 000 + 12 345,67 + 8 000,50 + 1 234,56 + 44 000
+    # − 2 345,67 + 46 500,25 + 999,99 = 155 735,30 kr.
+    assert "8 räknas som utfall, summa 155 735,30 kr" in text(view.status.value)
+    view.save.click()
+    assert "Sparad som uppladdning 1" in text(view.status.value)
+    assert store.column_mappings() != {}
+
+    view.upload.deliver("egna-igen.xlsx", layout.read_bytes() + b"")  # same bytes: a duplicate, nothing read
+    assert "redan inläst" in text(view.status.value)
+    from openpyxl import load_workbook as load
+
+    wb = load(layout)
+    wb.active.append([dt.date(2023, 9, 30), "V9", "5011", "0410", "7301", "Lön rättad", 100.0])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    view.upload.deliver("egna-september.xlsx", buffer.getvalue())
+    assert "Kolumnkoppling (sparad tidigare för filer med samma rubriker)" in text(view.status.value)
+    assert view.mapping.layout.display == "none"

@@ -49,7 +49,7 @@ from samordning.followup import (
     withholding_cap,
 )
 from samordning.imports import PreparedImport, commit_import, current_user, prepare_import
-from samordning.ingest import parse_amounts
+from samordning.ingest import parse_amounts, peek, recognised
 from samordning.money import format_kr, format_percent
 from samordning.store import Store
 from samordning.ui import ROLE_ENV, charts
@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 LOCAL_TZ = "Europe/Stockholm"
 MAX_TABLE_ROWS = 500
 ALL = ""  # the dropdowns' "all" choice (ipywidgets shows None as no selection at all)
+MAP_FIELDS = {"booking_date": "Datum", "period": "Period", "amount": "Belopp", "debit": "Debet",
+              "credit": "Kredit", "account": "Konto", "cost_centre": "Ansvar", "activity": "Verksamhet",
+              "project": "Projekt", "counterpart": "Motpart", "voucher": "Verifikation", "text": "Text"}
 
 CSS = """
 <style>
@@ -822,6 +825,31 @@ class UploadView:
         self.cancel = button("Avbryt", icon="times")
         self.confirm = ipw.HBox([self.save, self.cancel], layout=ipw.Layout(display="none"))
         self.history = ipw.HTML()
+        # Choosing the sheet and mapping columns by hand, for exports detection does not understand.
+        self.received: tuple[str, bytes] | None = None
+        self.preview: dict[str, list[list[str]]] = {}
+        style = {"description_width": "initial"}
+        self.map_sheet = ipw.Dropdown(description="Blad", style=style, layout=ipw.Layout(width="300px"))
+        self.map_header = ipw.BoundedIntText(description="Rubrikrad (radnummer i Excel)", value=1, min=1, max=40,
+                                             style=style, layout=ipw.Layout(width="260px"))
+        self.map_fields = {name: ipw.Dropdown(description=label, style={"description_width": "110px"},
+                                              layout=ipw.Layout(width="330px"))
+                           for name, label in MAP_FIELDS.items()}
+        for w in (self.map_sheet, self.map_header):
+            w.observe(lambda _c: self._fill_mapping(), names="value")
+        reread = button("Läs filen med dessa val", icon="refresh", button_style="info")
+        reread.on_click(guarded(self._show)(lambda _b: self._reread()))
+        self.mapping = ipw.VBox([
+            _section("Blad och kolumner", "Välj bladet och raden med rubrikerna, och vilken kolumn som är vad. "
+                     "Belopp (eller Debet och Kredit) och Datum (eller Period) behövs. Kopplingen sparas och "
+                     "används för nästa fil med samma rubriker."),
+            ipw.HBox([self.map_sheet, self.map_header], layout=ipw.Layout(flex_flow="row wrap")),
+            ipw.GridBox(list(self.map_fields.values()), layout=ipw.Layout(
+                grid_template_columns="repeat(auto-fill, minmax(340px, 1fr))")), ipw.HBox([reread])],
+            layout=ipw.Layout(display="none"))
+        self.map_toggle = button("Välj blad och kolumner själv", icon="columns")
+        self.map_toggle.layout.display = "none"
+        self.map_toggle.on_click(guarded(self._show)(lambda _b: self._open_mapping()))
         self.revert_choice = ipw.Dropdown(description="Uppladdning", style={"description_width": "initial"})
         self.revert = button("Låt den gälla igen", icon="undo")
         show = guarded(self._show)
@@ -837,7 +865,7 @@ class UploadView:
                      'visas först; inget sparas förrän du bekräftar. En ny export som täcker samma månader '
                      'ersätter de äldre raderna för de månaderna; den äldre uppladdningen finns kvar i historiken '
                      'och kan återställas.</div>'),
-            self.user, self.upload, self.status, self.confirm,
+            self.user, self.upload, self.status, self.confirm, ipw.HBox([self.map_toggle]), self.mapping,
             _section("Historik"), self.history, ipw.HBox([self.revert_choice, self.revert])])
 
     def _show(self, value: str) -> None:
@@ -858,9 +886,27 @@ class UploadView:
         self.revert.disabled = not len(replaced)
 
     def _received(self, name: str, content: bytes) -> None:
+        self.received = (name, content)
+        self.preview = {}
+        self.mapping.layout.display = "none"
+        self.map_toggle.layout.display = "none"
+        try:
+            self._read()
+        except SamordningError:
+            try:  # offer the mapping where the file itself can be read
+                self.preview = peek(content, name)
+            except SamordningError:
+                self.preview = {}
+            if self.preview:
+                self._open_mapping()
+            raise
+
+    def _read(self, **options: Any) -> None:
+        assert self.received is not None
+        name, content = self.received
         self.confirm.layout.display = "none"
         self.prepared = None
-        prepared = prepare_import(self.app.store, self.app.snapshot.agreement, name, content)
+        prepared = prepare_import(self.app.store, self.app.snapshot.agreement, name, content, **options)
         if prepared.duplicate_of is not None:
             self._show(_message(f"{name} är redan inläst (uppladdning {prepared.duplicate_of}); inget har ändrats.",
                                 "ok"))
@@ -876,9 +922,38 @@ class UploadView:
             f'<b>{r.rows_imported}</b> räknas som utfall, summa <b>{_kr(r.amount_imported_ore, True)}</b>.'
             f'{"<br>Utelämnade:<ul>" + left + "</ul>" if left else ""}'
             f'{"Ersätter:<ul>" + replaces + "</ul>" if replaces else ""}'
+            f'{"".join(f"<div>{_e(n)}</div>" for n in r.notes)}'
             f'Kontrollera och spara.</div></div>')
         self.prepared = prepared
         self.confirm.layout.display = "flex"
+        self.map_toggle.layout.display = "flex" if prepared.export and prepared.export.kind != "SIE" else "none"
+
+    def _open_mapping(self) -> None:
+        if self.received is None:
+            return
+        if not self.preview:
+            self.preview = peek(self.received[1], self.received[0])
+        export = self.prepared.export if self.prepared else None
+        set_options(self.map_sheet, [(n, n) for n in self.preview])
+        if export is not None:
+            self.map_sheet.value = export.sheet
+            self.map_header.value = export.header_row
+        self._fill_mapping(export.columns if export else None)
+        self.mapping.layout.display = "flex"
+
+    def _fill_mapping(self, current: dict[str, str] | None = None) -> None:
+        """Each field's choices are the cells of the chosen header row; a cell named like a field is preselected."""
+        rows = self.preview.get(self.map_sheet.value or "", [])
+        header = rows[self.map_header.value - 1] if 0 < self.map_header.value <= len(rows) else []
+        cells = [c for c in header if c]
+        for name, dropdown in self.map_fields.items():
+            guess = (current or {}).get(name) or next((c for c in cells if recognised(c) == name), ALL)
+            set_options(dropdown, [("–", ALL), *[(c, c) for c in cells]])
+            dropdown.value = guess if guess in cells else ALL
+
+    def _reread(self) -> None:
+        columns = {name: d.value for name, d in self.map_fields.items() if d.value}
+        self._read(sheet=self.map_sheet.value, header_row=self.map_header.value, columns=columns)
 
     def _save(self) -> None:
         if self.prepared is None:
