@@ -338,10 +338,12 @@ def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index:
                  mapping: dict[str, int]) -> Export:
     header = cells[header_index]
     width = len(header)
-    body = [r + [None] * (width - len(r)) if len(r) < width else r[:width] for r in cells[header_index + 1:]]
+    body = cells[header_index + 1:]
+    if any(len(r) != width for r in body):  # calamine gives rectangular rows; CSV rows may differ
+        body = [r + [None] * (width - len(r)) if len(r) < width else r[:width] for r in body]
     frame = pd.DataFrame(body, columns=range(width), dtype=object)
     frame.index = pd.RangeIndex(header_index + 2, header_index + 2 + len(frame))  # Excel row numbers
-    blank = frame.map(lambda v: v is None or (isinstance(v, str) and not v.strip())).all(axis=1)
+    blank = pd.concat([_blank(frame[c]) for c in frame.columns], axis=1).all(axis=1)
     frame = frame[~blank]
     columns = {name: str(header[col]) for name, col in mapping.items()}
     if "booking_date" not in mapping and "period" not in mapping:
@@ -373,7 +375,8 @@ def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index:
              ("account", "cost_centre", "activity", "project", "counterpart", "voucher")}
 
     # A total row: a text cell starting with Summa/Totalt, or an amount with no date, period or coding.
-    says_total = frame.map(lambda v: isinstance(v, str) and bool(_TOTAL_WORDS.match(v))).any(axis=1)
+    says_total = pd.concat([_texts(frame[c]).str.match(_TOTAL_WORDS).fillna(False).astype(bool)
+                            for c in frame.columns if c != mapping.get("amount")], axis=1).any(axis=1)
     no_coding = pd.concat([codes[c] == "" for c in codes], axis=1).all(axis=1) & period.isna()
     is_total = says_total | no_coding
     unreadable.append((amount.isna() & ~bad_amounts(unreadable), "amount" if "amount" in mapping else "debit",
@@ -398,11 +401,26 @@ def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index:
         "booking_date": booking_date.dt.date.astype(object).where(booking_date.notna(), None),
         "period": period,
         **codes,
-        "text": column("text").map(lambda v: "" if v is None else str(v).strip()),
+        "text": as_code(column("text")),
         "amount_ore": amount.fillna(0).astype("int64"),
         "row_kind": np.where(is_total, "total", "data"),
     }).reset_index(drop=True)
     return Export(file, sheet, header_index + 1, columns, rows[list(COLUMNS)])
+
+
+def _types(values: pd.Series) -> pd.Series:
+    """Each cell's Python type (``map(type)`` runs in C: no Python frame per cell, unlike a lambda)."""
+    return values.map(type)
+
+
+def _texts(values: pd.Series) -> pd.Series:
+    """The text cells of a column (other cells NaN), ready for the vectorised ``.str`` methods."""
+    return values.where(_types(values).isin([str]))
+
+
+def _blank(values: pd.Series) -> pd.Series:
+    """Empty cells: None, NaN or only whitespace."""
+    return values.isna() | _texts(values).str.strip().eq("").fillna(False).astype(bool)
 
 
 def bad_amounts(unreadable: list[tuple[pd.Series, str, str]]) -> pd.Series:
@@ -421,8 +439,8 @@ def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns (Int64 öre with <NA> for empty cells, mask of cells that are not amounts).
     """
     values = values.astype(object)
-    empty = values.map(lambda v: v is None or (isinstance(v, str) and not v.strip()))
-    numeric = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+    empty = _blank(values)
+    numeric = _types(values).isin(_NUMBER_TYPES) & ~empty
     result = pd.Series(pd.NA, index=values.index, dtype="Int64")
     bad = pd.Series(False, index=values.index)
 
@@ -455,6 +473,8 @@ def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_NUMBER_TYPES = [int, float, np.int64, np.float64]
+_DATE_TYPES = [dt.date, dt.datetime, pd.Timestamp]
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -462,11 +482,11 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     values = values.astype(object)
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[s]")
     bad = pd.Series(False, index=values.index)
-    is_date = values.map(lambda v: isinstance(v, (dt.date, dt.datetime)))
+    types = _types(values)
+    is_date = types.isin(_DATE_TYPES)
     if is_date.any():
-        result[is_date] = pd.to_datetime(values[is_date].map(
-            lambda v: v.date() if isinstance(v, dt.datetime) else v)).astype("datetime64[s]")
-    is_num = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+        result[is_date] = pd.to_datetime(values[is_date]).dt.normalize().astype("datetime64[s]")
+    is_num = types.isin(_NUMBER_TYPES) & values.notna()
     if is_num.any():
         nums = values[is_num].astype(float)
         as_ymd = (nums >= 19000101) & (nums <= 21001231)
@@ -476,7 +496,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         plausible = parsed.between(pd.Timestamp("1990-01-01"), pd.Timestamp("2100-12-31"))
         result[is_num] = parsed.where(plausible)
         bad[is_num] = ~plausible
-    is_text = values.map(lambda v: isinstance(v, str) and bool(v.strip()))
+    is_text = types.isin([str]) & ~_blank(values)
     if is_text.any():
         s = values[is_text].astype(str).str.strip().str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2})?$", "", regex=True)
         s = s.str.replace(r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3", regex=True).str.replace("/", "-")
@@ -492,8 +512,8 @@ _PERIOD = re.compile(r"^(?P<y>\d{4})\s*[-/ ]?\s*(?P<m>\d{1,2})$")
 def parse_periods(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Periods as ``202302``, ``"2023-02"``, ``"2023 02"`` to ``"2023-02"``."""
     values = values.astype(object)
-    empty = values.map(lambda v: v is None or (isinstance(v, str) and not v.strip()))
-    s = values.map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)).str.strip()
+    empty = _blank(values)
+    s = as_code(values)
     parts = s.str.extract(_PERIOD)
     month = pd.to_numeric(parts["m"], errors="coerce")
     ok = parts["y"].notna() & month.between(1, 12)
@@ -503,11 +523,21 @@ def parse_periods(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def as_code(values: pd.Series) -> pd.Series:
     """Coding values (Konto, Projekt…) as text: ``7301.0`` → ``"7301"``, text kept as written."""
-    def code(v: object) -> str:
-        if v is None or (isinstance(v, float) and not np.isfinite(v)):
-            return ""
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v).strip()
-
-    return values.map(code).astype(object)
+    values = values.astype(object)
+    types = _types(values)
+    out = pd.Series("", index=values.index, dtype=object)
+    text = types.isin([str])
+    out[text] = values[text].str.strip()
+    numbers = types.isin(_NUMBER_TYPES) & values.notna()
+    if numbers.any():
+        nums = values[numbers].astype(float)
+        finite = np.isfinite(nums)
+        whole = finite & (nums == np.floor(nums)) & (nums.abs() < 2**53)
+        out[numbers & whole.reindex(values.index, fill_value=False)] = nums[whole].astype("int64").astype(str)
+        rest = numbers & ~whole.reindex(values.index, fill_value=False) & finite.reindex(values.index,
+                                                                                          fill_value=False)
+        out[rest] = values[rest].astype(str)
+    other = ~text & ~numbers & values.notna()
+    if other.any():  # dates, booleans, anything else: as written
+        out[other] = values[other].astype(str).str.strip()
+    return out
