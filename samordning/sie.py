@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shlex
 from collections import defaultdict
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -30,13 +29,19 @@ DIMENSION_NAMES = (("projekt", "project"), ("kostnadsställe", "cost_centre"), (
                    ("resultatenhet", "cost_centre"), ("ansvar", "cost_centre"), ("verksamhet", "activity"),
                    ("aktivitet", "activity"), ("motpart", "counterpart"), ("kund", "counterpart"),
                    ("leverantör", "counterpart"))
-_OBJECTS = re.compile(r"\{([^{}]*)\}")
+# A field: a quoted string (with \" escapes), an object list {…}, or a bare word. What none of the first two
+# alternatives can close (an opening quote or brace alone) falls to the last and is reported.
+_FIELD = re.compile(r'"(?:[^"\\]|\\.)*"|\{[^{}]*\}|\S+')
+_LABEL = re.compile(rb"#[A-Z][A-Z0-9]{1,11}(?:[ \t]|\r?\n|$)")
+_AMOUNT = re.compile(r"^-?\d+(?:\.\d{1,2})?$")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_ESCAPE = re.compile(r"\\(.)")
 
 
 def looks_like_sie(content: bytes) -> bool:
     """A SIE file starts (after an optional BOM and blank lines) with a ``#`` label such as ``#FLAGGA``."""
     head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith((b"#FLAGGA", b"#PROGRAM", b"#FORMAT", b"#SIETYP", b"#GEN", b"#FNR"))
+    return _LABEL.match(head) is not None
 
 
 def _decode(content: bytes) -> str:
@@ -51,16 +56,27 @@ def _decode(content: bytes) -> str:
         return content.decode("cp1252", errors="replace")
 
 
+class _Unclosed(ValueError):
+    """A quote or an object list that does not close on its line."""
+
+    def __init__(self, what: str, column: str) -> None:
+        super().__init__(what)
+        self.column = column
+
+
 def _tokens(line: str) -> list[str]:
-    """A SIE line's fields: quoted strings with ``\\"`` escapes, and an object list kept whole as ``{…}``."""
-    protected = _OBJECTS.sub(lambda m: ' "{' + m.group(1).replace('"', "\x00") + '}" ', line)
-    lexer = shlex.shlex(protected, posix=True)
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    lexer.escapedquotes = '"'
-    lexer.quotes = '"'
-    lexer.escape = "\\"
-    return [t.replace("\x00", '"') for t in lexer]
+    """A SIE line's fields: quoted strings unquoted (``\\"`` → ``"``), an object list kept whole as ``{…}``."""
+    fields = []
+    for token in _FIELD.findall(line):
+        if token.startswith('"'):
+            if not _QUOTED.fullmatch(token):
+                raise _Unclosed("ett citattecken stängs inte", "text")
+            fields.append(_ESCAPE.sub(r"\1", token[1:-1]))
+        elif token.startswith("{") and not token.endswith("}"):
+            raise _Unclosed("objektlistan stängs inte med }", "objekt")
+        else:
+            fields.append(token)
+    return fields
 
 
 def _date(text: str) -> dt.date:
@@ -69,6 +85,9 @@ def _date(text: str) -> dt.date:
 
 def read_sie(content: bytes, filename: str) -> Export:
     """Read the ``#TRANS`` rows of a SIE 4 file. Refuses with every unreadable line listed."""
+    if not looks_like_sie(content):
+        raise SamordningError(f"Filen {filename} är inte en SIE-fil (den börjar inte med en SIE-post som #FLAGGA).",
+                              [Problem("inte SIE", file=filename)])
     text = _decode(content)
     problems: list[Problem] = []
     dims: dict[int, str] = dict(STANDARD_DIMENSIONS)
@@ -80,16 +99,22 @@ def read_sie(content: bytes, filename: str) -> Export:
     def bad(line_no: int, message: str, column: str | None = None, value: object = None) -> None:
         problems.append(Problem(message, file=filename, row=line_no, column=column, value=value))
 
-    for line_no, raw in enumerate(text.splitlines(), start=1):
+    open_at = 0
+    broken: set[str] = set()  # vouchers with an unreadable row: their balance is not checked
+    for line_no, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip()
         if not line.startswith("#"):
             if line == "}":
-                voucher = None
+                voucher, open_at = None, 0
+            elif line == "{":
+                open_at = line_no
             continue
         try:
             fields = _tokens(line)
-        except ValueError:
-            bad(line_no, "raden kan inte läsas (citattecken eller klamrar går inte ihop)", value=line[:60])
+        except _Unclosed as exc:
+            bad(line_no, f"raden kan inte läsas: {exc}", exc.column, line[:60])
+            if voucher is not None:
+                broken.add(str(voucher["id"]))
             continue
         label = fields[0].upper()
         if label == "#DIM" and len(fields) >= 3 and fields[1].isdigit():
@@ -117,25 +142,25 @@ def read_sie(content: bytes, filename: str) -> Export:
             if len(fields) < 4 or not fields[2].startswith("{"):
                 bad(line_no, "raden ska vara #TRANS konto {objekt} belopp", value=line[:60])
                 continue
-            try:
-                amount = Decimal(fields[3])
-                if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-                    raise InvalidOperation
-            except InvalidOperation:
+            if not _AMOUNT.match(fields[3]):
                 bad(line_no, "beloppet kan inte läsas", "belopp", fields[3])
+                broken.add(str(voucher["id"]))
                 continue
+            amount = Decimal(fields[3])
             day = voucher["date"]
             if len(fields) > 4 and fields[4]:
                 try:
                     day = _date(fields[4])
                 except ValueError:
                     bad(line_no, "transaktionsdatumet kan inte läsas", "transdat", fields[4])
+                    broken.add(str(voucher["id"]))
                     continue
             if day is None:
+                broken.add(str(voucher["id"]))
                 continue  # the voucher's date was reported
             try:
                 objects = _tokens(fields[2][1:-1])
-            except ValueError:
+            except _Unclosed:
                 objects = ["?"]
             if len(objects) % 2:
                 bad(line_no, "objektlistan ska bestå av par: dimension och objekt", "objekt", fields[2])
@@ -148,8 +173,10 @@ def read_sie(content: bytes, filename: str) -> Export:
                     row[dims[int(dim)]] = obj
             rows.append(row)
             sums[str(voucher["id"])] += amount
+    if open_at:
+        bad(open_at, "verifikationens block { … } stängs aldrig med }")
     for vid, total in sums.items():
-        if total != 0:
+        if total != 0 and vid not in broken:
             bad(first_line.get(vid, 0), f"verifikationen {vid} balanserar inte: summa "
                 f"{str(total).replace('.', ',')}", "belopp", None)
     problems.sort(key=lambda p: p.row or 0)
