@@ -375,9 +375,15 @@ def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index:
              ("account", "cost_centre", "activity", "project", "counterpart", "voucher")}
 
     # A total row: a text cell starting with Summa/Totalt, or an amount with no date, period or coding.
-    says_total = pd.concat([_texts(frame[c]).str.match(_TOTAL_WORDS).fillna(False).astype(bool)
-                            for c in frame.columns if c != mapping.get("amount")], axis=1).any(axis=1)
+    # A total row: an amount with no date, period or coding, or, among rows without a date/period or an
+    # account, a cell starting with Summa/Totalt (a transaction whose text begins "Summa" is still one).
     no_coding = pd.concat([codes[c] == "" for c in codes], axis=1).all(axis=1) & period.isna()
+    candidates = frame[(period.isna() | (codes["account"] == "")).to_numpy()]
+    says_total = pd.Series(False, index=frame.index)
+    if len(candidates):
+        says_total[candidates.index] = pd.concat(
+            [_texts(candidates[c]).str.match(_TOTAL_WORDS).fillna(False).astype(bool) for c in candidates.columns],
+            axis=1).any(axis=1)
     is_total = says_total | no_coding
     unreadable.append((amount.isna() & ~bad_amounts(unreadable), "amount" if "amount" in mapping else "debit",
                        "beloppet saknas"))
@@ -415,12 +421,26 @@ def _types(values: pd.Series) -> pd.Series:
 
 def _texts(values: pd.Series) -> pd.Series:
     """The text cells of a column (other cells NaN), ready for the vectorised ``.str`` methods."""
-    return values.where(_types(values).isin([str]))
+    return values.where(_is_text(values))
+
+
+def _is_text(values: pd.Series) -> np.ndarray:
+    """A boolean array: which cells are text (numpy compares the cells' types in C)."""
+    return np.isin(_types(values).to_numpy(), [str])
+
+
+def _stripped(values: pd.Series, text: np.ndarray) -> list[str]:
+    """The text cells (mask ``text``) with surrounding whitespace removed. A comprehension over the cells is
+    what pandas' ``.str.strip`` runs too, without its per-call NaN handling (five times faster here)."""
+    return [v.strip() for v in values.to_numpy()[text]]
 
 
 def _blank(values: pd.Series) -> pd.Series:
     """Empty cells: None, NaN or only whitespace."""
-    return values.isna() | _texts(values).str.strip().eq("").fillna(False).astype(bool)
+    text = _is_text(values)
+    blank = pd.isna(values.to_numpy()) & ~text
+    blank[np.flatnonzero(text)] = [not v for v in _stripped(values, text)]
+    return pd.Series(blank, index=values.index)
 
 
 def bad_amounts(unreadable: list[tuple[pd.Series, str, str]]) -> pd.Series:
@@ -496,7 +516,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         plausible = parsed.between(pd.Timestamp("1990-01-01"), pd.Timestamp("2100-12-31"))
         result[is_num] = parsed.where(plausible)
         bad[is_num] = ~plausible
-    is_text = types.isin([str]) & ~_blank(values)
+    is_text = np.isin(types.to_numpy(), [str]) & ~_blank(values).to_numpy()
     if is_text.any():
         s = values[is_text].astype(str).str.strip().str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2})?$", "", regex=True)
         s = s.str.replace(r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3", regex=True).str.replace("/", "-")
@@ -524,20 +544,21 @@ def parse_periods(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def as_code(values: pd.Series) -> pd.Series:
     """Coding values (Konto, Projekt…) as text: ``7301.0`` → ``"7301"``, text kept as written."""
     values = values.astype(object)
-    types = _types(values)
-    out = pd.Series("", index=values.index, dtype=object)
-    text = types.isin([str])
-    out[text] = values[text].str.strip()
-    numbers = types.isin(_NUMBER_TYPES) & values.notna()
+    arr = values.to_numpy()
+    types = _types(values).to_numpy()
+    out = np.full(len(arr), "", dtype=object)
+    text = np.isin(types, [str])
+    out[np.flatnonzero(text)] = _stripped(values, text)
+    numbers = np.isin(types, _NUMBER_TYPES) & ~pd.isna(arr)
     if numbers.any():
-        nums = values[numbers].astype(float)
+        nums = arr[numbers].astype(float)
         finite = np.isfinite(nums)
-        whole = finite & (nums == np.floor(nums)) & (nums.abs() < 2**53)
-        out[numbers & whole.reindex(values.index, fill_value=False)] = nums[whole].astype("int64").astype(str)
-        rest = numbers & ~whole.reindex(values.index, fill_value=False) & finite.reindex(values.index,
-                                                                                          fill_value=False)
-        out[rest] = values[rest].astype(str)
-    other = ~text & ~numbers & values.notna()
+        whole = finite & (nums == np.floor(nums)) & (np.abs(nums) < 2**53)
+        where = np.flatnonzero(numbers)
+        out[where[whole]] = nums[whole].astype("int64").astype(str).astype(object)
+        rest = where[finite & ~whole]
+        out[rest] = [str(v) for v in arr[rest]]
+    other = ~text & ~numbers & ~pd.isna(arr)
     if other.any():  # dates, booleans, anything else: as written
-        out[other] = values[other].astype(str).str.strip()
-    return out
+        out[other] = [str(v).strip() for v in arr[other]]
+    return pd.Series(out, index=values.index, dtype=object)
