@@ -307,3 +307,18 @@ def attempt(content: bytes, name: str) -> str:
     except SamordningError as exc:
         return exc.describe()
     return f"export: {list(export.rows.columns)[:2]}"
+
+
+def test_a_transaction_whose_text_begins_with_summa_still_counts() -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Verifikationsdatum", "Konto", "Projekt", "Text", "Belopp"])
+    ws.append([dt.date(2023, 3, 31), "5011", "7301", "Summa lön mars enligt lönelistan", 1200.5])
+    ws.append(["Summa projekt 7301", None, "7301", None, 1200.5])  # a subtotal: no date, so a total row
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    rows = read_export(buffer.getvalue(), "summa.xlsx").rows
+    assert rows["row_kind"].tolist() == ["data", "total"]
+    assert figures(rows)[0][("2023Q1", "social")] == 120_050
