@@ -832,6 +832,7 @@ class UploadView:
         self.map_sheet = ipw.Dropdown(description="Blad", style=style, layout=ipw.Layout(width="300px"))
         self.map_header = ipw.BoundedIntText(description="Rubrikrad (radnummer i Excel)", value=1, min=1, max=40,
                                              style=style, layout=ipw.Layout(width="260px"))
+        self.map_preview = ipw.HTML()
         self.map_fields = {name: ipw.Dropdown(description=label, style={"description_width": "110px"},
                                               layout=ipw.Layout(width="330px"))
                            for name, label in MAP_FIELDS.items()}
@@ -843,7 +844,7 @@ class UploadView:
             _section("Blad och kolumner", "Välj bladet och raden med rubrikerna, och vilken kolumn som är vad. "
                      "Belopp (eller Debet och Kredit) och Datum (eller Period) behövs. Kopplingen sparas och "
                      "används för nästa fil med samma rubriker."),
-            ipw.HBox([self.map_sheet, self.map_header], layout=ipw.Layout(flex_flow="row wrap")),
+            ipw.HBox([self.map_sheet, self.map_header], layout=ipw.Layout(flex_flow="row wrap")), self.map_preview,
             ipw.GridBox(list(self.map_fields.values()), layout=ipw.Layout(
                 grid_template_columns="repeat(auto-fill, minmax(340px, 1fr))")), ipw.HBox([reread])],
             layout=ipw.Layout(display="none"))
@@ -945,6 +946,13 @@ class UploadView:
         """Each field's choices are the cells of the chosen header row; a cell named like a field is preselected."""
         rows = self.preview.get(self.map_sheet.value or "", [])
         header = rows[self.map_header.value - 1] if 0 < self.map_header.value <= len(rows) else []
+        first = self.map_header.value
+        shown = [(n, r) for n, r in enumerate(rows[:first + 3], start=1) if n >= max(1, first - 3)]
+        width = max((len(r) for _, r in shown), default=0)
+        self.map_preview.value = _table(
+            ["Rad", *[chr(65 + i) if i < 26 else str(i + 1) for i in range(width)]],
+            [[f"<b>{n}</b>" if n == first else str(n), *[_e(c[:30]) for c in r], *[""] * (width - len(r))]
+             for n, r in shown], left=set(range(width + 1))) if shown else ""
         cells = [c for c in header if c]
         for name, dropdown in self.map_fields.items():
             guess = (current or {}).get(name) or next((c for c in cells if recognised(c) == name), ALL)
