@@ -35,12 +35,16 @@ def classify(rows: pd.DataFrame, agreement: Agreement) -> pd.DataFrame:
     (the agreement's cost classes) and maps to an area by the agreement's code mapping (§4).
     """
     out = rows.copy()
-    period = out["period"].astype("string")
-    in_validity = period.isin(agreement.months).fillna(False).to_numpy(dtype=bool)
-    account = out["account"].astype("string").fillna("").str.strip()
-    is_cost = account.str[:1].isin(agreement.accounts.cost_classes).to_numpy(dtype=bool)
+    # Codes and periods repeat: each distinct value is looked at once and the answer mapped back (fast on
+    # hundreds of thousands of rows, where per-row string methods are not).
+    period = out["period"].astype(object).where(out["period"].notna(), None)
+    in_validity = period.isin(agreement.months).to_numpy(dtype=bool)
+    account = out["account"].astype(object).fillna("")
+    classes = {a: str(a).strip()[:1] in agreement.accounts.cost_classes for a in pd.unique(account)}
+    is_cost = account.map(classes).to_numpy(dtype=bool)
     code_to_area = {code: area.key for area in agreement.areas for code in area.codes}
-    area = out[agreement.mapping.dimension].astype("string").fillna("").str.strip().map(code_to_area)
+    codes = out[agreement.mapping.dimension].astype(object).fillna("")
+    area = codes.map({c: code_to_area.get(str(c).strip()) for c in pd.unique(codes)})
     kind = out["row_kind"].astype("string").to_numpy() if "row_kind" in out else np.full(len(out), "data")
 
     reason = np.select(
@@ -48,13 +52,19 @@ def classify(rows: pd.DataFrame, agreement: Agreement) -> pd.DataFrame:
         ["total", "outside_period", "not_cost", "no_area"],
         default="",
     )
-    year = period.str[:4]
-    month = pd.to_numeric(period.str[5:7], errors="coerce")
-    quarter = year + "Q" + ((month - 1) // 3 + 1).astype("Int64").astype("string")
-    out["quarter"] = quarter.astype(object).where(quarter.notna(), None)
+    quarters = {p: _quarter_of(p) for p in pd.unique(period) if p is not None}
+    out["quarter"] = period.map(quarters).astype(object).where(period.notna(), None)
     out["area"] = area.astype(object).where(reason == "", None)
     out["reason"] = reason
     return out
+
+
+def _quarter_of(period: object) -> str | None:
+    """``"2023-05"`` → ``"2023Q2"``; None for what is not a period."""
+    text = str(period)
+    if len(text) < 7 or not text[:4].isdigit() or not text[5:7].isdigit() or not 1 <= int(text[5:7]) <= 12:
+        return None
+    return f"{text[:4]}Q{(int(text[5:7]) - 1) // 3 + 1}"
 
 
 def counted(rows: pd.DataFrame) -> pd.DataFrame:

@@ -264,7 +264,7 @@ def _read_cells(filename: str, grids: dict[str, list[list[object]] | None], *, k
             sheets[name] = "ingen tabell" if any(any(v is not None for v in r) for r in cells) else "tomt"
             continue
         index, mapping, source = header
-        size = sum(1 for r in cells[index + 1:] if any(v is not None and str(v).strip() for v in r))
+        size = len(cells) - index - 1  # rows below the header, blank ones included: enough to pick the largest
         sheets[name] = f"{size} rader"
         found.append((size, name, index, mapping, source))
     if not found:
@@ -280,6 +280,8 @@ def _read_cells(filename: str, grids: dict[str, list[list[object]] | None], *, k
     export = _parse_table(filename, name, cells, index, mapping)
     export.kind, export.sheets, export.notes = kind, sheets, notes
     export.layout, export.mapping_source = _layout(cells[index]), source
+    sheets[name] = f"{len(export.rows)} rader"
+    size = len(export.rows)
     if len(grids) > 1 and chosen is None:
         others = [n for n in grids if n != name]
         export.notes.append(f"Läste bladet {name!r} ({size} rader); övriga blad: "
@@ -343,8 +345,6 @@ def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index:
         body = [r + [None] * (width - len(r)) if len(r) < width else r[:width] for r in body]
     frame = pd.DataFrame(body, columns=range(width), dtype=object)
     frame.index = pd.RangeIndex(header_index + 2, header_index + 2 + len(frame))  # Excel row numbers
-    blank = pd.concat([_blank(frame[c]) for c in frame.columns], axis=1).all(axis=1)
-    frame = frame[~blank]
     columns = {name: str(header[col]) for name, col in mapping.items()}
     if "booking_date" not in mapping and "period" not in mapping:
         raise SamordningError(f"Filen {file} har ingen datum- eller periodkolumn.",
@@ -366,13 +366,31 @@ def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index:
         amount = (debit.fillna(0) - credit.fillna(0)).where(debit.notna() | credit.notna())
     booking_date, bad_date = parse_dates(column("booking_date"))
     unreadable.append((bad_date, "booking_date", "datumet kan inte läsas"))
-    period = booking_date.dt.strftime("%Y-%m").astype(object).where(booking_date.notna(), None)
+    month = (booking_date.dt.year * 100 + booking_date.dt.month).astype("Int64")
+    period = month.map({m: f"{m // 100:04d}-{m % 100:02d}" for m in month.dropna().unique()}).astype(object)
+    period = period.where(booking_date.notna(), None)
     if "period" in mapping:
         from_period, bad_period = parse_periods(column("period"))
         unreadable.append((bad_period & booking_date.isna(), "period", "perioden kan inte läsas"))
         period = period.where(period.notna(), from_period)
     codes = {name: as_code(column(name)) for name in
-             ("account", "cost_centre", "activity", "project", "counterpart", "voucher")}
+             ("account", "cost_centre", "activity", "project", "counterpart", "voucher", "text")}
+
+    # Blank rows (nothing in any cell) are not rows at all: mapped columns are empty when their parsed value
+    # is, the other columns are looked at once.
+    unmapped = [c for c in frame.columns if c not in mapping.values()]
+    empty = [codes[c] == "" for c in codes] + [amount.isna() & ~bad_amounts(unreadable),
+                                               booking_date.isna() & ~bad_date]
+    if "period" in mapping:
+        empty.append(_blank(column("period")))
+    empty += [_blank(frame[c]) for c in unmapped]
+    keep = ~pd.concat(empty, axis=1).all(axis=1).to_numpy()
+    if not keep.all():
+        frame, amount, booking_date, period = frame[keep], amount[keep], booking_date[keep], period[keep]
+        bad_date = bad_date[keep]
+        codes = {name: code[keep] for name, code in codes.items()}
+        unreadable = [(mask[keep], name, message) for mask, name, message in unreadable]
+    text = codes.pop("text")
 
     # A total row: a text cell starting with Summa/Totalt, or an amount with no date, period or coding.
     # A total row: an amount with no date, period or coding, or, among rows without a date/period or an
@@ -407,7 +425,7 @@ def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index:
         "booking_date": booking_date.dt.date.astype(object).where(booking_date.notna(), None),
         "period": period,
         **codes,
-        "text": as_code(column("text")),
+        "text": text,
         "amount_ore": amount.fillna(0).astype("int64"),
         "row_kind": np.where(is_total, "total", "data"),
     }).reset_index(drop=True)
