@@ -135,8 +135,7 @@ class Snapshot:
     payments: pd.DataFrame
     withholdings: pd.DataFrame
     comments: pd.DataFrame
-    narratives: pd.DataFrame           # reporting back on the assignment (§7), with every earlier version
-    final_reports: pd.DataFrame        # reports as presented to samverkansrådet (never changed)
+    store: Store                       # for what only some tabs need, read when first asked for
     revision: tuple[int, ...]          # Store.revision() when loaded (read first: a later write reloads)
 
     @classmethod
@@ -152,9 +151,19 @@ class Snapshot:
             figures=key_figures(agreement, rows, payments), forecast=forecast(agreement, rows, payments=payments),
             findings=check(agreement), uploads=store.uploads(agreement.id), payments=payments,
             withholdings=store.withholdings(agreement.id), comments=store.comments(agreement.id),
-            narratives=store.comments(agreement.id, kind="narrative", history=True),
-            final_reports=store.final_reports(agreement.id), revision=revision,
+            store=store, revision=revision,
         )
+
+    @functools.cached_property
+    def narratives(self) -> pd.DataFrame:
+        """Reporting back on the assignment (§7), with every earlier version: only *Områden* needs it, so it
+        is read when that tab first renders, not on the first page load."""
+        return self.store.comments(self.agreement.id, kind="narrative", history=True)
+
+    @functools.cached_property
+    def final_reports(self) -> pd.DataFrame:
+        """Reports as presented to samverkansrådet (never changed); read when *Rapport* first renders."""
+        return self.store.final_reports(self.agreement.id)
 
     @functools.cached_property
     def sources(self) -> dict[str, str]:
