@@ -111,22 +111,37 @@ def test_council_has_no_upload_and_no_edit_controls(store: Store) -> None:
     assert hasattr(view_of(controller, AreaView), "text") and hasattr(view_of(controller, ReportView), "finalize")
 
 
-def test_area_filter_updates_chart_and_table_in_place(store: Store, agreement: Agreement) -> None:
+def test_area_filter_swaps_drawn_charts_and_updates_table(store: Store, agreement: Agreement) -> None:
     app = make_app(store)
     view = view_of(app, QuarterView)
     show(app, view)
-    chart = view.chart
+    built = {key: tuple(map(id, pair)) for key, pair in view.charts.items()}
+    assert list(built) == [ALL, *[a.key for a in agreement.areas]]  # one pair of charts per filter choice
     social = agreement.areas[0]
     view.area.value = social.key
-    assert view.chart is chart  # the same FigureWidget, updated, not a new one
+    # No chart is built or redrawn by a filter: the chosen area's pair is shown, every other pair hidden.
+    assert {key: tuple(map(id, pair)) for key, pair in view.charts.items()} == built
+    for key, pair in view.boxes.items():
+        for box, widget in zip(pair, view.charts[key], strict=True):
+            assert list(box.children) == [widget]
+            assert ("smd-hidden" in box._dom_classes) == (key != social.key)
+    assert [list(stack.children) for stack in view.stacks] == [[pair[i] for pair in view.boxes.values()]
+                                                              for i in range(2)]
     by_area = quarterly(agreement, ledger(store, agreement), by_area=True)
     mine = by_area[by_area["area"] == social.key]
-    assert list(chart.data[1].y) == [int(v) / 100 for v in mine["actual_ore"]]
-    assert social.name in chart.layout.title.text
+    assert list(view.chart.data[1].y) == [int(v) / 100 for v in mine["actual_ore"]]
+    assert social.name in view.chart.layout.title.text
     # Half of the 1 329 750 kr advance (the 50/50 assumption) and the Q1 rows of project 7301.
     assert "Kv 1 2023 664 875 kr 664 875 kr 477 734 kr" in text(view.table.value)
     view.area.value = ALL
-    assert list(chart.data[1].y) == [959_627.41, 1_035_607.05, 915_751.49]
+    assert list(view.chart.data[1].y) == [959_627.41, 1_035_607.05, 915_751.49]
+    assert not any("smd-hidden" in box._dom_classes for box in view.boxes[ALL])
+    # New data (a registered payment of 1 300 000 kr for Q2) updates the same charts in place.
+    store.add_payment(agreement_id=agreement.id, quarter="2023Q2", amount_ore=130_000_000, invoice_no="F-2",
+                      invoiced_on=None, paid_on=dt.date(2023, 4, 3), user="test")
+    app.reload()
+    assert {key: tuple(map(id, pair)) for key, pair in view.charts.items()} == built
+    assert list(view.chart.data[0].y) == [1_329_750, 1_300_000, 1_329_750]
 
 
 def test_drill_from_quarter_to_its_rows(store: Store, agreement: Agreement) -> None:

@@ -111,6 +111,12 @@ CSS = """
   .smd .card .label, .smd .sub, .smd table { font-size: 16px; }
 }
 .smd-chart-cell > * { flex: 1 1 auto; width: 100%; min-width: 0; }
+/* A stack holds one chart per area filter in the same grid cell; only the chosen one is visible. Hidden by
+   visibility (not display), the others keep their size and are drawn already: a filter only swaps them. */
+.smd-stack { display: grid !important; grid-template-columns: minmax(0, 1fr); }
+.smd-stack > * { grid-area: 1 / 1; min-width: 0; }
+.smd-stack > * > * { flex: 1 1 auto; width: 100%; min-width: 0; }
+.smd-stack > .smd-hidden { visibility: hidden; pointer-events: none; }
 .widget-tab > .lm-TabBar .lm-TabBar-tab { font-size: 15px; flex: 0 0 auto !important; max-width: none !important;
                                           min-width: 110px; padding: 0 16px; }
 </style>
@@ -533,10 +539,15 @@ class QuarterView:
         self.snapshot: Snapshot | None = None
         self.area = ipw.Dropdown(description="Område:", layout=ipw.Layout(width="420px"),
                                  style={"description_width": "70px"})
-        # Placeholders until the tab is first shown: a FigureWidget makes the browser load plotly.js (~5 MB),
-        # which the first page (Översikt) does not need.
-        self.chart: ipw.Widget = ipw.HTML("Laddar diagram …")
-        self.balance: ipw.Widget = ipw.HTML()
+        # The charts of every area filter, drawn when the tab is first shown (a FigureWidget makes the browser
+        # load plotly.js, ~5 MB, which the first page, Översikt, does not need) and stacked: choosing an area
+        # shows its charts, which are drawn already, instead of redrawing one chart (a redraw takes 50-150 ms
+        # in the browser; a swap is a repaint).
+        self.charts: dict[str, tuple[go.FigureWidget, go.FigureWidget]] = {}
+        self.boxes: dict[str, tuple[ipw.Box, ipw.Box]] = {}  # each chart in a box (the box takes CSS classes)
+        self.stacks = [ipw.Box([ipw.HTML("Laddar diagram …")]), ipw.Box()]
+        for stack in self.stacks:
+            stack.add_class("smd-stack")
         self.table = ipw.HTML()
         self.note = ipw.HTML()
         self.drill_quarter = ipw.Dropdown(description="Rader för:", style={"description_width": "70px"},
@@ -544,18 +555,37 @@ class QuarterView:
         drill = button("Visa transaktionerna", icon="list")
         drill.on_click(lambda _b: on_drill(self.drill_quarter.value, self.area.value))
         self.area.observe(lambda _c: self.refresh(), names="value")
-        self.cells = [_chart_cell(self.chart), _chart_cell(self.balance)]
-        charts_box = ipw.GridBox(self.cells, layout=ipw.Layout(
+        charts_box = ipw.GridBox([_chart_cell(stack) for stack in self.stacks], layout=ipw.Layout(
             width="100%", grid_template_columns="repeat(auto-fit, minmax(520px, 1fr))", grid_gap="12px"))
         self.widget = ipw.VBox([ipw.HBox([self.area]), self.note, charts_box, self.table,
                                 ipw.HBox([self.drill_quarter, drill])])
 
+    @property
+    def chart(self) -> go.FigureWidget:
+        """The quarter chart on show (of the chosen area)."""
+        return self.charts[self.area.value][0]
+
+    @property
+    def balance(self) -> go.FigureWidget:
+        return self.charts[self.area.value][1]
+
     def render(self, s: Snapshot) -> None:
-        if not isinstance(self.chart, go.FigureWidget):  # built on first render, updated in place after
-            self.chart = chart(charts.quarter_figure(s.quarter_table(None)))
-            self.balance = chart(charts.balance_figure(s.quarter_table(None)))
-            self.cells[0].children, self.cells[1].children = [self.chart], [self.balance]
         self.snapshot = s
+        keys = [ALL, *[a.key for a in s.agreement.areas]]
+        for key in keys:  # built once, updated in place when the data changes
+            quarter_fig, balance_fig = self._figures(s, key)
+            if key in self.charts:
+                charts.update_in_place(self.charts[key][0], quarter_fig)
+                charts.update_in_place(self.charts[key][1], balance_fig)
+            else:
+                self.charts[key] = (chart(quarter_fig), chart(balance_fig))
+                self.boxes[key] = (ipw.Box([self.charts[key][0]]), ipw.Box([self.charts[key][1]]))
+        self.charts = {key: self.charts[key] for key in keys}  # another agreement: its own areas only
+        self.boxes = {key: self.boxes[key] for key in keys}
+        for i, stack in enumerate(self.stacks):
+            wanted = [self.boxes[key][i] for key in keys]
+            if list(stack.children) != wanted:
+                stack.children = wanted
         set_options(self.area, [("Alla områden", ALL), *[(a.name, a.key) for a in s.agreement.areas]])
         set_options(self.drill_quarter, [("alla kvartal", ALL),
                                          *[(quarter_label(q), q) for q in s.agreement.quarters]])
@@ -574,11 +604,13 @@ class QuarterView:
         s = self.snapshot
         if s is None:
             return
-        table = s.quarter_table(self.area.value or None)
-        quarter_fig, balance_fig = self._figures(s, self.area.value)
-        charts.update_in_place(self.chart, quarter_fig)
-        charts.update_in_place(self.balance, balance_fig)
-        self.table.value = quarter_table_html(table, s.agreement, s.sources)
+        for key, pair in self.boxes.items():
+            for widget in pair:
+                if key == self.area.value:
+                    widget.remove_class("smd-hidden")
+                else:
+                    widget.add_class("smd-hidden")
+        self.table.value = quarter_table_html(s.quarter_table(self.area.value or None), s.agreement, s.sources)
         self.note.value = ("" if self.area.value == ALL else
                            '<div class="smd sub">Områdets förskott är avtalets förskott × områdets andel, '
                            'som är ett antagande tills bilaga 1 finns.</div>')

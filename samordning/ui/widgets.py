@@ -9,8 +9,10 @@ and hands the assembled bytes to Python callbacks.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 from collections.abc import Callable
+from pathlib import Path
 
 import anywidget
 import traitlets
@@ -163,11 +165,52 @@ class FitCharts(anywidget.AnyWidget):
     _esm = _FIT_ESM
 
 
-def chart(figure: object) -> object:
-    """A live plotly chart (FigureWidget) that follows its container's width, without plotly's logo."""
+# plotly's FigureWidget (an anywidget) carries plotly.js, 5 MB, in its own state: each chart on a page sent it
+# again and the browser evaluated it again (plotly/plotly.py#5143; about 1.5 s a chart here). Our charts carry
+# a stub instead, which waits for the one copy a PlotlyLoader sends per page (kernel).
+_READY = ("(window.__smdPlotlyReady ??= (() => { let resolve; const p = new Promise((r) => { resolve = r; }); "
+          "p.resolve = resolve; return p; })())")
+_LOADER_ESM = """
+export default {
+  initialize({ model }) {
+    const ready = READY;
+    if (!ready.started) {
+      ready.started = true;
+      const url = URL.createObjectURL(new Blob([model.get("bundle")], { type: "text/javascript" }));
+      ready.resolve(import(url));
+    }
+  },
+  render({ el }) { el.style.display = "none"; },
+};
+""".replace("READY", _READY)
+_CHART_ESM = "const plotly = await READY;\nexport default plotly.default;\n".replace("READY", _READY)
+
+
+class PlotlyLoader(anywidget.AnyWidget):
+    """Sends plotly's widget code (plotly.js included) to the page once, for every chart()."""
+
+    _esm = _LOADER_ESM
+    bundle = traitlets.Unicode("").tag(sync=True)
+
+
+@functools.cache
+def _chart_class() -> type:
+    import plotly
     from plotly.graph_objects import FigureWidget
 
-    widget = FigureWidget(figure)
+    loader = PlotlyLoader(bundle=(Path(plotly.__file__).parent / "package_data" / "widgetbundle.js")
+                          .read_text(encoding="utf-8"))
+
+    class Chart(FigureWidget):  # type: ignore[misc]
+        _esm = _CHART_ESM
+        _loader = loader  # created with the first chart, so that a page without charts never loads plotly.js
+
+    return Chart
+
+
+def chart(figure: object) -> object:
+    """A live plotly chart (FigureWidget) that follows its container's width, without plotly's logo."""
+    widget = _chart_class()(figure)
     widget._config = {"responsive": True, "displaylogo": False}
     return widget
 
