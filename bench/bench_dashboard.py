@@ -1,7 +1,8 @@
 """How fast the dashboard appears and answers, against an empty notebook served by Voilà the same way.
 
-One run, headless Debian Chromium, both servers started by this script with the same settings
-(``notebooks/voila.json``: preheated kernels, pool of one):
+One run, headless Debian Chromium, every server started by this script with the same settings
+(``notebooks/voila.json``: preheated kernels, pool of one) and running at once; page loads take turns
+between them, so that the machine's other work weighs on each alike:
 
 * first render: from navigation until the key figures are visible, against an empty notebook
   (one cell that prints a line) until its line is visible; goal ≤ 1.2 × the empty notebook;
@@ -56,7 +57,8 @@ async (name) => {
   select.dispatchEvent(new Event('change', {bubbles: true}));
   await new Promise((resolve, reject) => {
     const check = () => {
-      const title = document.querySelector('.js-plotly-plot .gtitle');
+      const title = [...document.querySelectorAll('.js-plotly-plot .gtitle')]  // the chart on show
+        .find(t => getComputedStyle(t).visibility === 'visible');
       const shown = title ? title.textContent.replace(/\u00a0/g, ' ').toLowerCase() : '';
       if (shown.includes(name.toLowerCase())) requestAnimationFrame(() => resolve());
       else if (performance.now() - start > 10000) reject(new Error('the chart did not change to ' + name));
@@ -126,18 +128,16 @@ def demo_store(folder: Path, extra_rows: int = 0) -> str:
     return db
 
 
-def first_render(browser: object, server: Server, selector: str, samples: int, pause: float) -> list[float]:
-    times = []
-    for _ in range(samples):
-        time.sleep(pause)  # let the pool's preheated kernel be ready, as for a user arriving later
-        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="sv-SE")  # type: ignore[attr-defined]
-        page = context.new_page()
-        start = time.perf_counter()
-        page.goto(server.url)
-        page.wait_for_selector(selector, timeout=120_000)
-        times.append(time.perf_counter() - start)
-        context.close()
-    return times
+def first_render(browser: object, server: Server, selector: str) -> float:
+    """One page load in a fresh browser context: seconds from navigation until ``selector`` is visible."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="sv-SE")  # type: ignore[attr-defined]
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(server.url)
+    page.wait_for_selector(selector, timeout=120_000)
+    elapsed = time.perf_counter() - start
+    context.close()
+    return elapsed
 
 
 def filter_to_chart(browser: object, server: Server, areas: list[str], samples: int) -> list[float]:
@@ -160,8 +160,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=200_000, help="transactions in the large store")
     parser.add_argument("--samples", type=int, default=5)
-    parser.add_argument("--pause", type=float, default=15.0,
-                        help="seconds between page loads: the pool refills, as for a user arriving later")
+    parser.add_argument("--pause", type=float, default=8.0,
+                        help="seconds before each page load: the pool refills, as for a user arriving later")
     parser.add_argument("--skip-demo", action="store_true", help="only the empty notebook and the large store")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -180,20 +180,26 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             env = dict(os.environ)
-            empty = Server(empty_notebook(folder), env)
-            try:
-                results["tom anteckningsbok: första visning"] = summary(
-                    first_render(browser, empty, f"text={EMPTY_TEXT}", args.samples, args.pause))
-            finally:
-                empty.stop()
+            # All servers run at once and the page loads take turns (empty, demo, large, empty, …), so that
+            # whatever else the machine does at a moment weighs on every contender alike.
+            servers = {"tom anteckningsbok": (Server(empty_notebook(folder), env), f"text={EMPTY_TEXT}")}
             for name, db in stores.items():
-                server = Server(notebook, dict(env, SAMORDNING_DB=db, **{ROLE_ENV: "council"}))
-                try:
-                    results[f"instrumentpanel ({name}): första visning"] = summary(
-                        first_render(browser, server, ".card .value:visible", args.samples, args.pause))
-                    results[f"instrumentpanel ({name}): område → diagram"] = summary(
-                        filter_to_chart(browser, server, areas, args.samples))
-                finally:
+                servers[f"instrumentpanel ({name})"] = (
+                    Server(notebook, dict(env, SAMORDNING_DB=db, **{ROLE_ENV: "council"})), ".card .value:visible")
+            try:
+                loads: dict[str, list[float]] = {name: [] for name in servers}
+                for _ in range(args.samples):
+                    for name, (server, selector) in servers.items():
+                        time.sleep(args.pause)  # the server's pool refills, as for a user arriving later
+                        loads[name].append(first_render(browser, server, selector))
+                for name, times in loads.items():
+                    results[f"{name}: första visning"] = summary(times)
+                for name, (server, _) in servers.items():
+                    if name != "tom anteckningsbok":
+                        results[f"{name}: område → diagram"] = summary(filter_to_chart(browser, server, areas,
+                                                                                       args.samples))
+            finally:
+                for server, _ in servers.values():
                     server.stop()
             browser.close()
     base = results["tom anteckningsbok: första visning"]["median"]
