@@ -305,7 +305,8 @@ def cmd_comment(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from samordning.report import FORMATS, finalize, write_report
+    from samordning.report import FORMATS, finalize
+    from samordning.ui.document import renderer, report_file  # the HTML/PDF writer is UI; Excel stays domain
 
     agreement = resolve_agreement(args.agreement)
     out = Path(args.out)
@@ -319,13 +320,15 @@ def cmd_report(args: argparse.Namespace) -> int:
                                   "--presented ÅÅÅÅ-MM-DD.")
         report_id, report, content = finalize(
             store, agreement, _parse_date(args.presented), quarter=_quarter(agreement, args.quarter),
-            suffix=out.suffix.lower(), user=args.user or current_user(), replace=args.replace)
+            suffix=out.suffix.lower(), render=renderer(out.suffix), user=args.user or current_user(),
+            replace=args.replace)
         out.write_bytes(content)
         print(f"Rapport nr {report_id} för {quarter_label(report.quarter)} är fastställd som presenterad "
               f"{args.presented} och sparad; en kopia är skriven till {out}. sha256 "
               f"{hashlib.sha256(content).hexdigest()}.")
         return 0
-    report = write_report(store, agreement, out, _quarter(agreement, args.quarter))
+    report, content = report_file(store, agreement, out.suffix, _quarter(agreement, args.quarter))
+    out.write_bytes(content)
     actual = next(f for f in report.figures if f.key == "actual")
     print(f"Rapporten för {agreement.id} till och med {quarter_label(report.quarter)} är skriven till {out} "
           f"({FORMATS[out.suffix.lower()]}). Utfall hittills {format_kr(actual.ore)}; "

@@ -67,6 +67,11 @@ def format_kr(ore: int, *, ore_precision: bool = False, nbsp: bool = False, unit
     return text.replace(" ", NBSP) if nbsp else text
 
 
+def signed_kr(ore: int, *, ore_precision: bool = False) -> str:
+    """``+370 123 kr`` / ``−12 kr`` / ``±0 kr``: the sign is always written, so a variance reads without colour."""
+    return ("+" if ore > 0 else "−" if ore < 0 else "±") + format_kr(abs(int(ore)), ore_precision=ore_precision)
+
+
 def format_percent(ratio: float | None, decimals: int = 0) -> str:
     """``0.5`` → ``"50 %"`` (Swedish puts a space before the per cent sign)."""
     if ratio is None:

@@ -16,9 +16,11 @@ from openpyxl import Workbook, load_workbook
 
 from samordning.agreement import load_agreement
 from samordning.cli import main
+from samordning.errors import SamordningError
 from samordning.money import format_kr
-from samordning.report import make_report
+from samordning.report import finalize
 from samordning.store import Store
+from samordning.ui.document import report_file
 
 ROOT = Path(__file__).resolve().parent.parent
 AGREEMENT = load_agreement(ROOT / "data" / "avtal" / "RUN-305-2022.toml")
@@ -65,7 +67,7 @@ def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
 
 def test_narratives_and_signoff_in_html_and_xlsx(db: str) -> None:
     store = Store.open(db)
-    html = text_of_html(make_report(store, AGREEMENT, ".html")[1])
+    html = text_of_html(report_file(store, AGREEMENT, ".html")[1])
     first, economic = html.split("Ekonomisk rapport: nyckeltal", 1)
     assert "Återrapportering av uppdraget" in first  # the narratives come first, then the economic report
     assert "Handlingsplanen för våld i nära relationer är försenad" in first and WHOLE_TEXT in first
@@ -77,7 +79,7 @@ def test_narratives_and_signoff_in_html_and_xlsx(db: str) -> None:
     assert "RUN/305/2022" in html and "2023-01-01" in html
 
     path = Path(db).with_name("rapport.xlsx")
-    path.write_bytes(make_report(store, AGREEMENT, ".xlsx")[1])
+    path.write_bytes(report_file(store, AGREEMENT, ".xlsx")[1])
     wb = load_workbook(path)
     assert wb.sheetnames[0] == "Återrapportering"
     cells = [c for row in wb["Återrapportering"].iter_rows(values_only=True) for c in row if c]
@@ -123,7 +125,7 @@ def test_finalized_pdf_has_narratives_signoff_and_stays_as_presented(
     # The next report says what changed since report nr 1: September's social actual, old → new, and why.
     old = next(r for r in live_before if r["quarter"] == "2023Q3" and r["area"] == "Social välfärd")
     new = next(r for r in live_after if r["quarter"] == "2023Q3" and r["area"] == "Social välfärd")
-    html = text_of_html(make_report(Store.open(db), AGREEMENT, ".html")[1])
+    html = text_of_html(report_file(Store.open(db), AGREEMENT, ".html")[1])
     changes = html.split("Ändringar sedan den fastställda rapporten nr 1", 1)[1].split("Ekonomisk rapport", 1)[0]
     old_ore, new_ore = round(old["actual"] * 100), round(new["actual"] * 100)
     diff = ("+" if new_ore > old_ore else "−") + format_kr(abs(new_ore - old_ore), ore_precision=True)
@@ -153,6 +155,28 @@ def test_finalizing_twice_needs_replace_and_keeps_the_first(db: str, tmp_path: P
     stored = json.loads(run(capsys, "reports", "--db", db, "--json")[1])
     assert [(r["id"], r["replaces"], r["replaced_by"]) for r in stored] == [(1, None, 2), (2, 1, None)]
     assert stored[0]["sha256"] == hashlib.sha256(first.read_bytes()).hexdigest()
+
+
+def test_finalize_stores_what_its_caller_renders(db: str) -> None:
+    """The domain's finalize takes the writer from its caller (the UI's renderer): it renders once, after the
+    checks, the report as presented; a refused finalize renders nothing."""
+    store = Store.open(db)
+    rendered: list[object] = []
+
+    def render(report: object) -> bytes:
+        rendered.append(report)
+        return b"rapporten"
+
+    presented = dt.date(2023, 10, 12)
+    report_id, report, content = finalize(store, AGREEMENT, presented, suffix=".HTML", render=render, user="anna")
+    assert content == b"rapporten" and rendered == [report] and report.presented_on == presented
+    filename, stored = store.final_report_content(AGREEMENT.id, report_id)
+    assert stored == b"rapporten" and filename.startswith("faststalld-rapport-") and filename.endswith(".html")
+    with pytest.raises(SamordningError, match="redan fastställd"):
+        finalize(store, AGREEMENT, presented, suffix=".html", render=render, user="anna")
+    with pytest.raises(SamordningError, match="Rapporten kan skrivas som"):
+        finalize(store, AGREEMENT, presented, suffix=".docx", render=render, user="anna", replace=True)
+    assert len(rendered) == 1
 
 
 def test_finalizing_without_data_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from samordning.money import format_kr, format_percent, kr_to_ore, share_of, split
+from samordning.money import format_kr, format_percent, kr_to_ore, share_of, signed_kr, split
 
 
 def test_format_kr_is_swedish() -> None:
@@ -19,6 +19,13 @@ def test_format_kr_is_swedish() -> None:
     assert format_kr(132_975_000, nbsp=True) == "1\u00a0329\u00a0750\u00a0kr"
     assert format_kr(50) == "1 kr"  # 0,50 kr rounds half up to whole kronor
     assert format_percent(0.7217) == "72 %"
+
+
+def test_signed_kr_always_writes_the_sign() -> None:
+    assert signed_kr(37_012_300) == "+370 123 kr"
+    assert signed_kr(-1_200) == "−12 kr"
+    assert signed_kr(0) == "±0 kr"
+    assert signed_kr(-123_456, ore_precision=True) == "−1 234,56 kr"
 
 
 def test_kr_to_ore_is_exact_and_refuses_fractions_of_an_ore() -> None:

@@ -17,11 +17,13 @@ from openpyxl import Workbook, load_workbook
 from samordning.agreement import Agreement, load_agreement
 from samordning.cli import main
 from samordning.demo import write_examples
+from samordning.errors import SamordningError
 from samordning.followup import key_figures, quarterly
 from samordning.imports import import_export, ledger
 from samordning.money import format_kr
-from samordning.report import build_report, make_report
+from samordning.report import build_report
 from samordning.store import Store
+from samordning.ui.document import renderer, report_file
 
 ROOT = Path(__file__).resolve().parent.parent
 AGREEMENT = ROOT / "data" / "avtal" / "RUN-305-2022.toml"
@@ -78,7 +80,7 @@ def engine(store: Store, agreement: Agreement) -> tuple[list, object]:
 
 
 def test_xlsx_figures_equal_the_engine_and_no_formulas(store: Store, agreement: Agreement) -> None:
-    _, content = make_report(store, agreement, ".xlsx")
+    _, content = report_file(store, agreement, ".xlsx")
     path = Path(store.engine.url.database).with_name("rapport.xlsx")
     path.write_bytes(content)
     wb = load_workbook(path)
@@ -108,7 +110,7 @@ def test_xlsx_figures_equal_the_engine_and_no_formulas(store: Store, agreement: 
 
 
 def test_html_is_self_contained_and_has_the_figures(store: Store, agreement: Agreement) -> None:
-    _, content = make_report(store, agreement, ".html")
+    _, content = report_file(store, agreement, ".html")
     html = content.decode("utf-8")
     external = ExternalLinks()
     external.feed(html)
@@ -153,3 +155,15 @@ def test_cli_refuses_an_unknown_format(store: Store, tmp_path: Path, capsys: pyt
     assert main(["report", "--db", str(store.engine.url.database), "--out", str(tmp_path / "rapport.docx")]) == 2
     assert "ändelsen väljer format" in capsys.readouterr().err
     assert not (tmp_path / "rapport.docx").exists()
+
+
+def test_unknown_format_and_missing_chromium_are_refused_in_swedish(
+        store: Store, agreement: Agreement, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SamordningError, match=r"Rapporten kan skrivas som \.xlsx, \.pdf, \.html; inte som \.docx"):
+        report_file(store, agreement, ".docx")
+    with pytest.raises(SamordningError, match="inte som fil utan ändelse"):
+        renderer("")
+    monkeypatch.delenv("SAMORDNING_CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(SamordningError, match="PDF-rapporten skrivs ut med Chromium, som inte finns på datorn"):
+        report_file(store, agreement, ".PDF")

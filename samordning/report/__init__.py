@@ -1,17 +1,18 @@
 """The economic report to the commissioner and the cooperation council (§7), in three formats.
 
 :func:`build_report` gathers everything the report says from the store and the engine in one pass, up to
-a chosen quarter; the writers turn it into Excel (:mod:`.excel`), one self-contained HTML file and a PDF
-printed from that HTML by headless Chromium (:mod:`.document`). :func:`make_report` is what the CLI and
-the dashboard call. Nothing here imports the UI.
+a chosen quarter; :mod:`.excel` writes it as an Excel file. The self-contained HTML file and the PDF printed
+from it (with the dashboard's chart) are written by the UI layer, :mod:`samordning.ui.document`, whose
+``report_file`` is what the CLI and the dashboard call for a file in any format. :func:`finalize` stores a
+report as presented, with the file its caller renders. Nothing here imports the UI.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -213,29 +214,26 @@ def _months(quarter: str) -> set[str]:
     return {str(m) for m in pd.period_range(period.start_time, period.end_time, freq="M")}
 
 
-def make_report(store: Store, agreement: Agreement, suffix: str, quarter: str | None = None,
-                made_on: dt.date | None = None, *, presented_on: dt.date | None = None) -> tuple[Report, bytes]:
-    """The report as the bytes of an ``.xlsx``, ``.pdf`` or ``.html`` file."""
+def report_format(suffix: str) -> str:
+    """``suffix`` in lower case if the report can be written as such a file; otherwise a refusal that says which."""
     suffix = suffix.lower()
     if suffix not in FORMATS:
         raise SamordningError(f"Rapporten kan skrivas som {', '.join(FORMATS)}; "
                               f"inte som {suffix or 'fil utan ändelse'}.")
-    report = build_report(store, agreement, quarter, made_on, presented_on=presented_on)
-    if suffix == ".xlsx":
-        from samordning.report.excel import write_xlsx
-
-        return report, write_xlsx(report)
-    from samordning.report.document import write_html, write_pdf
-
-    return report, (write_html(report) if suffix == ".html" else write_pdf(report))
+    return suffix
 
 
 def finalize(store: Store, agreement: Agreement, presented_on: dt.date, *, quarter: str | None = None,
-             suffix: str = ".pdf", user: str, replace: bool = False) -> tuple[int, Report, bytes]:
+             suffix: str, render: Callable[[Report], bytes], user: str,
+             replace: bool = False) -> tuple[int, Report, bytes]:
     """Store the report as presented to samverkansrådet on ``presented_on``: the file, its figures (the same
     records as ``quarters --by-area --json``), the uploads it rests on and its sha256. Nothing stored changes
-    afterwards; finalizing a quarter again needs ``replace`` and keeps the earlier one."""
-    report = build_report(store, agreement, quarter)
+    afterwards; finalizing a quarter again needs ``replace`` and keeps the earlier one.
+
+    ``render`` writes the file ending in ``suffix`` (``samordning.ui.document.renderer(suffix)``); it is called
+    once the report may be finalized."""
+    suffix = report_format(suffix)
+    report = build_report(store, agreement, quarter, presented_on=presented_on)
     covered = report.transactions
     if covered.empty or not (covered["quarter"] == report.quarter).any():
         raise SamordningError(f"Det finns inget utfall för {quarter_label(report.quarter)}; en rapport utan "
@@ -248,8 +246,7 @@ def finalize(store: Store, agreement: Agreement, presented_on: dt.date, *, quart
             f"Rapporten för {quarter_label(report.quarter)} är redan fastställd (nr {int(e['id'])}, presenterad "
             f"{pd.Timestamp(e['presented_on']).date()}). Inget har ändrats. Ange att den nya ersätter den "
             "(--replace); den tidigare sparas.")
-    _, content = make_report(store, agreement, suffix, report.quarter, report.made_on,
-                             presented_on=presented_on)
+    content = render(report)
     from samordning.followup import quarter_records
 
     uploads = [{"id": int(u.id), "sha256": u.sha256, "filename": u.filename} for u in report.uploads.itertuples()]
@@ -261,9 +258,3 @@ def finalize(store: Store, agreement: Agreement, presented_on: dt.date, *, quart
         replaces=int(earlier.iloc[-1]["id"]) if len(earlier) else None)
     return report_id, report, content
 
-
-def write_report(store: Store, agreement: Agreement, out: str | Path, quarter: str | None = None) -> Report:
-    out = Path(out)
-    report, content = make_report(store, agreement, out.suffix, quarter)
-    out.write_bytes(content)
-    return report

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from samordning.agreement import quarter_label
-from samordning.money import format_kr
+from samordning.money import format_kr, signed_kr
 
 PLAN = "#1f3b57"
 ACTUAL = "#1f3b57"
@@ -47,11 +47,6 @@ def _money_axis() -> dict[str, object]:
 def _kr(ore: pd.Series) -> list[float]:
     # Display only: öre → kronor as floats for plotting; nothing is summed here.
     return [int(v) / 100 for v in ore]
-
-
-def signed_kr(ore: int, *, ore_precision: bool = False) -> str:
-    """``+370 123 kr`` / ``−12 kr``: the sign is always written, so the label reads without colour."""
-    return ("+" if ore > 0 else "−" if ore < 0 else "±") + format_kr(abs(int(ore)), ore_precision=ore_precision)
 
 
 def quarter_figure(table: pd.DataFrame, title: str = QUARTER_TITLE) -> go.Figure:

@@ -454,11 +454,12 @@ class ReportView:
         self.signed.value = f'<div class="smd sub">Underskrifter: {"; ".join(parts)}.</div>'
 
     def _make(self) -> None:
-        from samordning.report import MIME, make_report
+        from samordning.report import MIME
+        from samordning.ui.document import report_file
 
         self.link.value = '<div class="smd sub">Rapporten skapas …</div>'
         suffix = self.format.value
-        report, content = make_report(self.app.store, self.app.snapshot.agreement, suffix, self.quarter.value)
+        report, content = report_file(self.app.store, self.app.snapshot.agreement, suffix, self.quarter.value)
         self.link.value = download_link(content, report.filename(suffix), f"Spara {report.filename(suffix)}",
                                         MIME[suffix])
 
@@ -475,13 +476,14 @@ class ReportView:
 
     def _finalize(self) -> None:
         from samordning.report import MIME, finalize
+        from samordning.ui.document import renderer
 
         if self.presented.value is None:
             raise SamordningError("Välj datumet då rapporten presenterades för samverkansrådet.")
         suffix = self.format.value
         report_id, report, content = finalize(
             self.app.store, self.app.snapshot.agreement, self.presented.value, quarter=self.quarter.value,
-            suffix=suffix, user=self.app.user, replace=self.replace.value)
+            suffix=suffix, render=renderer(suffix), user=self.app.user, replace=self.replace.value)
         self.replace.value = False
         self.app.reload()
         filename = self.app.snapshot.final_reports.set_index("id").loc[report_id, "filename"]

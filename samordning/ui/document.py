@@ -1,39 +1,43 @@
 """The report as one self-contained HTML file (interactive charts, no network needed, prints well) and as a
 PDF printed from that HTML by headless Chromium, with page numbers and the agreement id in the footer.
 
-The chart is the dashboard's own figure builder (plotly figures from the follow-up tables, no widgets).
+This is the UI layer's writer: the chart is the dashboard's own figure builder (plotly figures from the
+follow-up tables, no widgets). The domain (:mod:`samordning.report`) gathers the :class:`Report` and writes
+the Excel file. :func:`report_file` is what the CLI and the dashboard call for a file in any of the three
+formats; :func:`renderer` is what they hand to :func:`samordning.report.finalize`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
 import pandas as pd
-from plotly.offline import get_plotlyjs
 
-from samordning.agreement import quarter_label
+from samordning.agreement import Agreement, quarter_label
 from samordning.errors import SamordningError
 from samordning.followup import REASONS
-from samordning.money import format_kr, format_percent
-from samordning.report import Report
-from samordning.ui import charts
+from samordning.money import format_kr, format_percent, signed_kr
+from samordning.report import Report, build_report, report_format
+from samordning.store import Store
 
 CHROMIUM_ENV = "SAMORDNING_CHROMIUM"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=15000"]
 
-_env = jinja2.Environment(loader=jinja2.PackageLoader("samordning.report", "templates"),
+_env = jinja2.Environment(loader=jinja2.PackageLoader("samordning.ui", "templates"),
                           autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
 _env.filters["kr"] = lambda ore: format_kr(int(ore), nbsp=True)
 _env.filters["kr_ore"] = lambda ore: format_kr(int(ore), nbsp=True, ore_precision=True)
-_env.filters["signed"] = lambda ore: charts.signed_kr(int(ore)).replace(" ", "\u00a0")
-_env.filters["signed_ore"] = lambda ore: charts.signed_kr(int(ore), ore_precision=True).replace(" ", "\u00a0")
+_env.filters["signed"] = lambda ore: signed_kr(int(ore)).replace(" ", "\u00a0")
+_env.filters["signed_ore"] = lambda ore: signed_kr(int(ore), ore_precision=True).replace(" ", "\u00a0")
 _env.filters["pct"] = lambda x: format_percent(None if x is None or pd.isna(x) else float(x))
 _env.filters["quarter"] = quarter_label
 
@@ -49,6 +53,8 @@ _env.filters["stamp"] = local_time
 
 
 def _chart(r: Report) -> str:
+    from samordning.ui import charts  # plotly: only for HTML and PDF, not for an Excel file
+
     figure = charts.quarter_figure(r.quarters, f"{charts.QUARTER_TITLE} – alla områden")
     figure.update_layout(width=1000, height=430, autosize=False)  # the size of the printed page
     return figure.to_html(full_html=False, include_plotlyjs=False,
@@ -56,6 +62,8 @@ def _chart(r: Report) -> str:
 
 
 def write_html(r: Report, *, for_print: bool = False) -> bytes:
+    from plotly.offline import get_plotlyjs
+
     html = _env.get_template("report.html.j2").render(
         r=r, a=r.agreement, names=r.area_names, chart=_chart(r), plotlyjs=get_plotlyjs(), reasons=REASONS,
         for_print=for_print, left_out=r.left_out.groupby("reason")["amount_ore"].agg(["count", "sum"]),
@@ -86,3 +94,22 @@ def write_pdf(r: Report) -> bytes:
         if done.returncode != 0 or not pdf.is_file():
             raise SamordningError(f"Chromium kunde inte skriva PDF-rapporten (kod {done.returncode}).")
         return pdf.read_bytes()
+
+
+def renderer(suffix: str) -> Callable[[Report], bytes]:
+    """The writer for a file ending in ``suffix`` (``.xlsx``, ``.pdf`` or ``.html``); an unknown one is refused."""
+    suffix = report_format(suffix)
+    if suffix == ".xlsx":
+        from samordning.report.excel import write_xlsx
+
+        return write_xlsx
+    return write_html if suffix == ".html" else write_pdf
+
+
+def report_file(store: Store, agreement: Agreement, suffix: str, quarter: str | None = None,
+                made_on: dt.date | None = None, *, presented_on: dt.date | None = None) -> tuple[Report, bytes]:
+    """The report up to ``quarter`` (the newest with data by default) as the bytes of an ``.xlsx``, ``.pdf`` or
+    ``.html`` file."""
+    render = renderer(suffix)
+    report = build_report(store, agreement, quarter, made_on, presented_on=presented_on)
+    return report, render(report)
