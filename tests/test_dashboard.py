@@ -98,6 +98,14 @@ def test_overview_cards_are_the_engines_key_figures(store: Store, agreement: Agr
     assert "Senaste utfall: 2023-09" in text(app.overview.provenance.value)
 
 
+def test_views_are_built_when_their_tab_is_first_shown(store: Store) -> None:
+    app = make_app(store, controller=True)
+    assert list(app.built) == [0]  # only Översikt: the first page load carries no other tab's widgets
+    app.tabs.selected_index = app.index_of(QuarterView)
+    assert sorted(app.built) == [0, 1] and isinstance(app.built[1], QuarterView)
+    assert app.panels[1].children == (app.built[1].widget,)
+
+
 def test_council_has_no_upload_and_no_edit_controls(store: Store) -> None:
     council, controller = make_app(store), make_app(store, controller=True)
     assert [v.title for v in council.views] == ["Översikt", "Kvartal", "Områden", "Transaktioner", "Kommentarer",

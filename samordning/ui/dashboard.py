@@ -1249,17 +1249,21 @@ class App:
                                      options=[(load_agreement(p).id, p) for p in self.choices], value=path,
                                      layout=ipw.Layout(display="flex" if len(self.choices) > 1 else "none"))
         self.bookmark = ipw.HTML()
-        self.overview = OverviewView(self)
-        self.transactions = TransactionsView()
-        self.quarter = QuarterView(self._drill)
-        self.views: list[Any] = [self.overview, self.quarter, AreaView(self), self.transactions,
-                                 CommentsView(self), PaymentsView(self), ReportView(self)]
+        # Each view is built when its tab is first shown: the page's first load then carries one tab's
+        # widgets (about 55 of the council's 230, of the controllers' 450), which the browser fetches and
+        # draws before anything else.
+        self.kinds: list[tuple[type, Callable[[], Any]]] = [
+            (OverviewView, lambda: OverviewView(self)), (QuarterView, lambda: QuarterView(self._drill)),
+            (AreaView, lambda: AreaView(self)), (TransactionsView, TransactionsView),
+            (CommentsView, lambda: CommentsView(self)), (PaymentsView, lambda: PaymentsView(self)),
+            (ReportView, lambda: ReportView(self))]
         if controller:
-            self.views.insert(4, UploadView(self))
-        # Each tab's widgets enter the page when the tab is first shown: the browser then draws one tab's
-        # widgets on the first page load, not all of them.
-        self.panels = [ipw.VBox() for _ in self.views]
-        self.tabs = ipw.Tab(children=self.panels, titles=[v.title for v in self.views])
+            self.kinds.insert(4, (UploadView, lambda: UploadView(self)))
+        self.built: dict[int, Any] = {}
+        self.titles = [kind.title for kind, _ in self.kinds]
+        self.overview = self.view(0)
+        self.panels = [ipw.VBox() for _ in self.kinds]
+        self.tabs = ipw.Tab(children=self.panels, titles=self.titles)
         self.stale: set[int] = set()
         self.tabs.observe(guarded(self._show_error)(lambda _c: self._render_visible()), names="selected_index")
         self.error = ipw.HTML()
@@ -1277,6 +1281,24 @@ class App:
     def _show_error(self, value: str) -> None:
         self.error.value = value
 
+    def view(self, index: int) -> Any:
+        """The view of tab ``index``, built on first use."""
+        if index not in self.built:
+            self.built[index] = self.kinds[index][1]()
+        return self.built[index]
+
+    def index_of(self, kind: type) -> int:
+        return next(i for i, (k, _) in enumerate(self.kinds) if k is kind)
+
+    @property
+    def views(self) -> list[Any]:
+        """Every view, built (for tests; the page builds a view when its tab is first shown)."""
+        return [self.view(i) for i in range(len(self.kinds))]
+
+    @property
+    def transactions(self) -> TransactionsView:
+        return self.view(self.index_of(TransactionsView))  # type: ignore[no-any-return]
+
     def render(self) -> None:
         s = self.snapshot
         self.header.value = header_html(s)
@@ -1285,16 +1307,16 @@ class App:
                                f'<a href="?{_e(query)}">?{_e(query)}</a></div>') if len(self.choices) > 1 else ""
         # Only the visible tab renders now: the others render when first shown, at their real size
         # (a plotly chart drawn in a hidden tab keeps a wrong width) and off the first page load's path.
-        self.stale = set(range(len(self.views)))
+        self.stale = set(range(len(self.kinds)))
         self._render_visible()
 
     def _render_visible(self) -> None:
         index = self.tabs.selected_index or 0
         if not self.panels[index].children:
-            self.panels[index].children = [self.views[index].widget]
+            self.panels[index].children = [self.view(index).widget]
         if index in self.stale:
             self.stale.discard(index)
-            self.views[index].render(self.snapshot)
+            self.view(index).render(self.snapshot)
 
     def reload(self) -> None:
         self.snapshot = Snapshot.load(self.store, self.snapshot.path)
@@ -1309,7 +1331,7 @@ class App:
         self.render()
 
     def _drill(self, quarter: str | None, area: str | None) -> None:
-        self.tabs.selected_index = self.views.index(self.transactions)
+        self.tabs.selected_index = self.index_of(TransactionsView)
         self.transactions.set_filter(quarter, area)
 
 
@@ -1358,7 +1380,7 @@ def app() -> ipw.Widget:
             view.select(path)
         elif store.revision(view.snapshot.agreement.id) != view.snapshot.revision:
             view.reload()
-        display(HTML(static_overview_html(view.snapshot, view.controller, [v.title for v in view.views])))
+        display(HTML(static_overview_html(view.snapshot, view.controller, view.titles)))
         return view.widget
     except SamordningError as exc:
         return message(exc.describe())
