@@ -90,7 +90,10 @@ def balance_figure(table: pd.DataFrame, title: str = "Kvarstående medel (ackumu
     fig.add_scatter(
         name="Kvarstående medel", x=labels, y=_kr(table["balance_ore"]), mode="lines+markers+text",
         line=dict(color=PLAN, width=3), marker=dict(size=10),
-        text=[format_kr(int(v)) for v in table["balance_ore"]], textposition="top center", cliponaxis=False,
+        text=[format_kr(int(v)) for v in table["balance_ore"]], cliponaxis=False,
+        # The first and last points sit on the plot's edges: their labels lean inwards, clear of the axis.
+        textposition=["top right" if i == 0 else "top left" if i == len(table) - 1 else "top center"
+                      for i in range(len(table))],
         hovertemplate="%{x}<br>Kvarstående: %{y:,.0f} kr<extra></extra>",
     )
     layout = _base_layout(title, height=460)
