@@ -37,7 +37,7 @@ from samordning.check import check
 from samordning.errors import SamordningError
 from samordning.followup import REASONS, classify, quarter_records, quarterly, withholding_cap
 from samordning.imports import current_user, import_export, ledger
-from samordning.ingest import CANONICAL_SV, MAX_FILE_BYTES, parse_amounts
+from samordning.ingest import CANONICAL_SV, MAX_FILE_BYTES, parse_amounts, too_large
 from samordning.money import format_kr
 from samordning.store import DB_ENV, Store, default_db_path, resolve_url
 
@@ -72,8 +72,7 @@ def cmd_import(args: argparse.Namespace, paths: Sequence[str] | None = None) -> 
         path = Path(name)
         try:
             if path.stat().st_size > MAX_FILE_BYTES:  # refused before it is read into memory
-                print(f"Avvisad: filen {path.name} är för stor ({path.stat().st_size / 1e6:.1f} MB); största "
-                      f"tillåtna storlek är {MAX_FILE_BYTES // (1024 * 1024)} MB.", file=sys.stderr)
+                print(f"Avvisad: {too_large(path.name, path.stat().st_size).message}", file=sys.stderr)
                 failed += 1
                 continue
             content = path.read_bytes()

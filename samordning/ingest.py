@@ -84,6 +84,17 @@ CANONICAL_SV = {"datum": "booking_date", "period": "period", "konto": "account",
 NAME_SV = {v: k for k, v in CANONICAL_SV.items()}
 
 
+def megabytes(size: int, decimals: int = 1) -> str:
+    """``52,4 MB``: a file size as users read it (MiB, decimal comma)."""
+    return f"{size / (1024 * 1024):.{decimals}f}".replace(".", ",") + " MB"
+
+
+def too_large(filename: str, size: int) -> SamordningError:
+    """The refusal of a file over :data:`MAX_FILE_BYTES` (the CLI and the upload widget say the same)."""
+    return SamordningError(f"Filen {filename} är för stor ({megabytes(size)}); största tillåtna storlek är "
+                           f"{megabytes(MAX_FILE_BYTES, 0)}.", [Problem("filen är för stor", file=filename)])
+
+
 def read_export(content: bytes, filename: str, *, sheet: str | None = None, columns: dict[str, str] | None = None,
                 header_row: int | None = None, saved: dict[str, dict[str, str]] | None = None) -> Export:
     """Read a ledger export: Excel (xlsx, xlsm, xls, ods), CSV or SIE 4. Refuses (raises) when no ledger table
@@ -94,13 +105,8 @@ def read_export(content: bytes, filename: str, *, sheet: str | None = None, colu
     ``header_row`` (Excel's numbering) says where the header is; ``saved`` holds mappings given earlier, by
     layout fingerprint.
     """
-    if len(content) > MAX_FILE_BYTES:
-        raise SamordningError(f"Filen {filename} är för stor ({len(content) / 1e6:.1f} MB); största tillåtna "
-                              f"storlek är {MAX_FILE_BYTES // (1024 * 1024)} MB.")
-    if not content.strip():
-        raise SamordningError(f"Filen {filename} är tom.", [Problem("filen innehåller inga data", file=filename)])
-    columns = _canonical_mapping(columns or {}, filename)
     kind, grids, notes = _grids(content, filename, sheet)
+    columns = _canonical_mapping(columns or {}, filename)
     if kind == "SIE":
         from samordning.sie import read_sie
 
@@ -122,8 +128,7 @@ def _grids(content: bytes, filename: str, sheet: str | None
            ) -> tuple[str, dict[str, list[list[object]] | None], list[str]]:
     """The file's kind ("Excel", "CSV", "SIE") and its sheets as rows of cells, after the safety checks."""
     if len(content) > MAX_FILE_BYTES:
-        raise SamordningError(f"Filen {filename} är för stor ({len(content) / 1e6:.1f} MB); största tillåtna "
-                              f"storlek är {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+        raise too_large(filename, len(content))
     if not content.strip():
         raise SamordningError(f"Filen {filename} är tom.", [Problem("filen innehåller inga data", file=filename)])
     head = content[:8]

@@ -219,7 +219,7 @@ def test_files_over_the_size_limit_are_refused_before_reading(tmp_path: Path,
     with big.open("wb") as f:
         f.truncate(MAX_FILE_BYTES + 1)
     assert main(["import", str(big), "--db", str(tmp_path / "s.db")]) == 1
-    assert "filen stor.xlsx är för stor (52.4 MB); största tillåtna storlek är 50 MB" in capsys.readouterr().err
+    assert "Filen stor.xlsx är för stor (50,0 MB); största tillåtna storlek är 50 MB." in capsys.readouterr().err
     with pytest.raises(SamordningError, match="för stor"):
         read_export(b"x" * (MAX_FILE_BYTES + 1), "stor.xlsx")
 

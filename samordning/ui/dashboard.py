@@ -49,11 +49,11 @@ from samordning.followup import (
     withholding_cap,
 )
 from samordning.imports import PreparedImport, commit_import, current_user, prepare_import
-from samordning.ingest import parse_amounts, peek, recognised
+from samordning.ingest import parse_amounts, peek, recognised, too_large
 from samordning.money import format_kr, format_percent
 from samordning.store import Store
 from samordning.ui import ROLE_ENV, charts
-from samordning.ui.widgets import ChunkedUpload, FitCharts, chart, download_link, format_mb
+from samordning.ui.widgets import ChunkedUpload, FitCharts, chart, download_link
 
 log = logging.getLogger(__name__)
 LOCAL_TZ = "Europe/Stockholm"
@@ -899,8 +899,7 @@ class UploadView:
         show = guarded(self._show)
         self.upload.on_file(show(self._received))
         self.upload.on_too_large(show(lambda name, size: self._show(_message(
-            f"Filen {name} är för stor ({format_mb(size)}); största tillåtna storlek är "
-            f"{format_mb(self.upload.max_bytes, 0)}. Inget har skickats.", "error"))))
+            f"{too_large(name, size).message} Inget har skickats.", "error"))))
         self.save.on_click(show(lambda _b: self._save()))
         self.cancel.on_click(show(lambda _b: self._cancel()))
         self.revert.on_click(show(lambda _b: self._revert()))

@@ -17,12 +17,10 @@ from pathlib import Path
 import anywidget
 import traitlets
 
+from samordning.ingest import MAX_FILE_BYTES, megabytes
+
 MB = 1024 * 1024
 
-
-def format_mb(size: int, decimals: int = 1) -> str:
-    """``12,0 MB``: a file size in the user's terms (MiB, decimal comma)."""
-    return f"{size / MB:.{decimals}f}".replace(".", ",") + " MB"
 
 _UPLOAD_ESM = r"""
 function mb(n) { return (n / 1048576).toLocaleString("sv-SE", {maximumFractionDigits: 1}) + " MB"; }
@@ -98,7 +96,7 @@ class ChunkedUpload(anywidget.AnyWidget):
     _css = _UPLOAD_CSS
     description = traitlets.Unicode("Välj fil …").tag(sync=True)
     accept = traitlets.Unicode(".xlsx,.xlsm,.xls,.ods,.csv,.txt,.se,.si,.sie").tag(sync=True)
-    max_bytes = traitlets.Int(50 * MB).tag(sync=True)
+    max_bytes = traitlets.Int(MAX_FILE_BYTES).tag(sync=True)  # the importer's limit, refused before sending
     chunk_bytes = traitlets.Int(1 * MB).tag(sync=True)
     size = traitlets.Int(0).tag(sync=True)
     received = traitlets.Int(0).tag(sync=True)
@@ -137,7 +135,7 @@ class ChunkedUpload(anywidget.AnyWidget):
     def deliver(self, name: str, content: bytes) -> None:
         """Hand a complete file to the callbacks (also what tests call instead of a browser)."""
         self._parts = []
-        self.status = f"{name} är mottagen ({format_mb(len(content))})"
+        self.status = f"{name} är mottagen ({megabytes(len(content))})"
         self.size = len(content)
         self.received = len(content)
         for callback in self._file_callbacks:
