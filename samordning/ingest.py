@@ -384,7 +384,8 @@ def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index:
     # Blank rows (nothing in any cell) are not rows at all: mapped columns are empty when their parsed value
     # is, the other columns are looked at once.
     unmapped = [c for c in frame.columns if c not in mapping.values()]
-    empty = [codes[c] == "" for c in codes] + [amount.isna() & ~bad_amounts(unreadable),
+    bad_amount = bad_amounts(unreadable)
+    empty = [codes[c] == "" for c in codes] + [amount.isna() & ~bad_amount,
                                                booking_date.isna() & ~bad_date]
     if "period" in mapping:
         empty.append(_blank(column("period")))
@@ -392,12 +393,11 @@ def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index:
     keep = ~pd.concat(empty, axis=1).all(axis=1).to_numpy()
     if not keep.all():
         frame, amount, booking_date, period = frame[keep], amount[keep], booking_date[keep], period[keep]
-        bad_date = bad_date[keep]
+        bad_date, bad_amount = bad_date[keep], bad_amount[keep]
         codes = {name: code[keep] for name, code in codes.items()}
         unreadable = [(mask[keep], name, message) for mask, name, message in unreadable]
     text = codes.pop("text")
 
-    # A total row: a text cell starting with Summa/Totalt, or an amount with no date, period or coding.
     # A total row: an amount with no date, period or coding, or, among rows without a date/period or an
     # account, a cell starting with Summa/Totalt (a transaction whose text begins "Summa" is still one).
     no_coding = pd.concat([codes[c] == "" for c in codes], axis=1).all(axis=1) & period.isna()
@@ -408,7 +408,7 @@ def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index:
             [_texts(candidates[c]).str.match(_TOTAL_WORDS).fillna(False).astype(bool) for c in candidates.columns],
             axis=1).any(axis=1)
     is_total = says_total | no_coding
-    unreadable.append((amount.isna() & ~bad_amounts(unreadable), "amount" if "amount" in mapping else "debit",
+    unreadable.append((amount.isna() & ~bad_amount, "amount" if "amount" in mapping else "debit",
                        "beloppet saknas"))
     unreadable.append((period.isna() & ~bad_date, "booking_date" if "booking_date" in mapping else "period",
                        "datum eller period saknas"))
@@ -447,9 +447,9 @@ def _texts(values: pd.Series) -> pd.Series:
     return values.where(_is_text(values))
 
 
-def _is_text(values: pd.Series) -> np.ndarray:
+def _is_text(values: pd.Series, types: pd.Series | None = None) -> np.ndarray:
     """A boolean array: which cells are text (numpy compares the cells' types in C)."""
-    return np.isin(_types(values).to_numpy(), [str])
+    return np.isin((_types(values) if types is None else types).to_numpy(), [str])
 
 
 def _stripped(values: pd.Series, text: np.ndarray) -> list[str]:
@@ -458,9 +458,9 @@ def _stripped(values: pd.Series, text: np.ndarray) -> list[str]:
     return [v.strip() for v in values.to_numpy()[text]]
 
 
-def _blank(values: pd.Series) -> pd.Series:
-    """Empty cells: None, NaN or only whitespace."""
-    text = _is_text(values)
+def _blank(values: pd.Series, types: pd.Series | None = None) -> pd.Series:
+    """Empty cells: None, NaN or only whitespace. ``types``: the cells' types, where already known."""
+    text = _is_text(values, types)
     blank = pd.isna(values.to_numpy()) & ~text
     blank[np.flatnonzero(text)] = [not v for v in _stripped(values, text)]
     return pd.Series(blank, index=values.index)
@@ -482,8 +482,9 @@ def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns (Int64 öre with <NA> for empty cells, mask of cells that are not amounts).
     """
     values = values.astype(object)
-    empty = _blank(values)
-    numeric = _types(values).isin(_NUMBER_TYPES) & ~empty
+    types = _types(values)
+    empty = _blank(values, types)
+    numeric = types.isin(_NUMBER_TYPES) & ~empty
     result = pd.Series(pd.NA, index=values.index, dtype="Int64")
     bad = pd.Series(False, index=values.index)
 
@@ -539,7 +540,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         plausible = parsed.between(pd.Timestamp("1990-01-01"), pd.Timestamp("2100-12-31"))
         result[is_num] = parsed.where(plausible)
         bad[is_num] = ~plausible
-    is_text = np.isin(types.to_numpy(), [str]) & ~_blank(values).to_numpy()
+    is_text = np.isin(types.to_numpy(), [str]) & ~_blank(values, types).to_numpy()
     if is_text.any():
         s = values[is_text].astype(str).str.strip().str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2})?$", "", regex=True)
         s = s.str.replace(r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3", regex=True).str.replace("/", "-")
@@ -555,8 +556,8 @@ _PERIOD = re.compile(r"^(?P<y>\d{4})\s*[-/ ]?\s*(?P<m>\d{1,2})$")
 def parse_periods(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Periods as ``202302``, ``"2023-02"``, ``"2023 02"`` to ``"2023-02"``."""
     values = values.astype(object)
-    empty = _blank(values)
     s = as_code(values)
+    empty = s == ""  # as_code gives "" for exactly the blank cells
     parts = s.str.extract(_PERIOD)
     month = pd.to_numeric(parts["m"], errors="coerce")
     ok = parts["y"].notna() & month.between(1, 12)
