@@ -55,10 +55,10 @@ def current_user() -> str:
         return "okänd"
 
 
-def summarise(rows: pd.DataFrame) -> dict[str, object]:
-    """Counts and sums of classified rows, as stored with the upload (JSON-friendly, öre)."""
+def summarise(rows: pd.DataFrame, left: pd.DataFrame) -> dict[str, object]:
+    """Counts and sums of classified rows, as stored with the upload (JSON-friendly, öre); ``left`` is their
+    :func:`left_out_summary`."""
     used = counted(rows)
-    left = left_out_summary(rows)
     return {
         "rows_read": len(rows),
         "rows_counted": len(used),
@@ -92,12 +92,13 @@ def prepare_import(store: Store, agreement: Agreement, filename: str, content: b
         read_options["saved"] = store.column_mappings()
     export = read_export(content, filename, **read_options)  # type: ignore[arg-type]
     rows = classify(export.rows, agreement)
-    summary = summarise(rows)
+    left = left_out_summary(rows)
+    summary = summarise(rows, left)
     months = sorted(export.rows["period"].dropna().unique().tolist())
     preview = ImportResult(filename, sha256, 0, duplicate=False, sheet=export.sheet, rows_read=len(rows),
                            rows_imported=int(summary["rows_counted"]),  # type: ignore[call-overload]
                            amount_imported_ore=int(summary["amount_counted_ore"]),  # type: ignore[call-overload]
-                           left_out=left_out_summary(rows), summary_data=summary, notes=tuple(_notes(export)))
+                           left_out=left, summary_data=summary, notes=tuple(_notes(export)))
     return PreparedImport(filename, content, sha256, None, preview, export,
                           store.months_in_force(agreement.id, months))
 
