@@ -545,7 +545,6 @@ class QuarterView:
         # load plotly.js, ~5 MB, which the first page, Översikt, does not need) and stacked: choosing an area
         # shows its charts, which are drawn already, instead of redrawing one chart (a redraw takes 50-150 ms
         # in the browser; a swap is a repaint).
-        self.charts: dict[str, tuple[go.FigureWidget, go.FigureWidget]] = {}
         self.boxes: dict[str, tuple[ipw.Box, ipw.Box]] = {}  # each chart in a box (the box takes CSS classes)
         self.stacks = [ipw.Box([ipw.HTML("Laddar diagram …")]), ipw.Box()]
         for stack in self.stacks:
@@ -563,27 +562,26 @@ class QuarterView:
                                 ipw.HBox([self.drill_quarter, drill])])
 
     @property
-    def chart(self) -> go.FigureWidget:
-        """The quarter chart on show (of the chosen area)."""
-        return self.charts[self.area.value][0]
+    def charts(self) -> dict[str, tuple[go.FigureWidget, go.FigureWidget]]:
+        """Each filter choice's quarter and balance charts."""
+        return {key: (q.children[0], b.children[0]) for key, (q, b) in self.boxes.items()}
 
     @property
-    def balance(self) -> go.FigureWidget:
-        return self.charts[self.area.value][1]
+    def chart(self) -> go.FigureWidget:
+        """The quarter chart on show (of the chosen area)."""
+        return self.boxes[self.area.value][0].children[0]
 
     def render(self, s: Snapshot) -> None:
         self.snapshot = s
         keys = [ALL, *[a.key for a in s.agreement.areas]]
         for key in keys:  # built once, updated in place when the data changes
             quarter_fig, balance_fig = self._figures(s, key)
-            if key in self.charts:
-                charts.update_in_place(self.charts[key][0], quarter_fig)
-                charts.update_in_place(self.charts[key][1], balance_fig)
+            if key in self.boxes:
+                for box, figure in zip(self.boxes[key], (quarter_fig, balance_fig), strict=True):
+                    charts.update_in_place(box.children[0], figure)
             else:
-                self.charts[key] = (chart(quarter_fig), chart(balance_fig))
-                self.boxes[key] = (ipw.Box([self.charts[key][0]]), ipw.Box([self.charts[key][1]]))
-        self.charts = {key: self.charts[key] for key in keys}  # another agreement: its own areas only
-        self.boxes = {key: self.boxes[key] for key in keys}
+                self.boxes[key] = (ipw.Box([chart(quarter_fig)]), ipw.Box([chart(balance_fig)]))
+        self.boxes = {key: self.boxes[key] for key in keys}  # another agreement: its own areas only
         for i, stack in enumerate(self.stacks):
             wanted = [self.boxes[key][i] for key in keys]
             if list(stack.children) != wanted:

@@ -12,7 +12,6 @@ import base64
 import functools
 import html
 from collections.abc import Callable
-from pathlib import Path
 
 import anywidget
 import traitlets
@@ -193,11 +192,9 @@ class PlotlyLoader(anywidget.AnyWidget):
 
 @functools.cache
 def _chart_class() -> type:
-    import plotly
     from plotly.graph_objects import FigureWidget
 
-    loader = PlotlyLoader(bundle=(Path(plotly.__file__).parent / "package_data" / "widgetbundle.js")
-                          .read_text(encoding="utf-8"))
+    loader = PlotlyLoader(bundle=str(FigureWidget._esm))  # plotly's own widget code, as plotly would send it
 
     class Chart(FigureWidget):  # type: ignore[misc]
         _esm = _CHART_ESM
