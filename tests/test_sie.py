@@ -16,8 +16,7 @@ import pytest
 from samordning.agreement import load_agreement
 from samordning.errors import SamordningError
 from samordning.followup import classify
-from samordning.ingest import COLUMNS, read_export
-from samordning.sie import looks_like_sie, read_sie
+from samordning.ingest import COLUMNS, looks_like_sie, read_export, read_sie
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "data" / "huvudbok_2023.se"

@@ -14,15 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from samordning.errors import Problem, SamordningError
-from samordning.ingest import COLUMNS, MAX_LISTED, Export
+from samordning.ingest.export import COLUMNS, Export
 
 SHEET = "SIE"
+MAX_PROBLEMS = 1000                      # a refusal lists at most this many lines
 # SIE's standard dimension numbers, and names a #DIM may give them.
 STANDARD_DIMENSIONS = {1: "cost_centre", 6: "project"}
 DIMENSION_NAMES = (("projekt", "project"), ("kostnadsställe", "cost_centre"), ("kostnadsstalle", "cost_centre"),
@@ -83,111 +85,152 @@ def _date(text: str) -> dt.date:
     return dt.datetime.strptime(text, "%Y%m%d").date()  # a calendar date, no time of day
 
 
+@dataclass
+class _Voucher:
+    id: str
+    date: dt.date | None
+    text: str
+
+
+@dataclass
+class _Reader:
+    """One pass over a SIE file's lines: the dimensions mapped so far, the open voucher, the rows read, each
+    voucher's sum and the problems found."""
+
+    filename: str
+    dims: dict[int, str] = field(default_factory=lambda: dict(STANDARD_DIMENSIONS))
+    rows: list[dict[str, object]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    voucher: _Voucher | None = None
+    open_at: int = 0                     # the line of an open voucher block "{"
+    sums: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    first_line: dict[str, int] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)  # vouchers with an unreadable row: their balance is not checked
+
+    def bad(self, line_no: int, message: str, column: str | None = None, value: object = None) -> None:
+        self.problems.append(Problem(message, file=self.filename, row=line_no, column=column, value=value))
+
+    def line(self, line_no: int, line: str) -> None:
+        """Read one line (stripped): a block brace, or a labelled record."""
+        if not line.startswith("#"):
+            if line == "}":
+                self.voucher, self.open_at = None, 0
+            elif line == "{":
+                self.open_at = line_no
+            return
+        try:
+            fields = _tokens(line)
+        except _Unclosed as exc:
+            self.bad(line_no, f"raden kan inte läsas: {exc}", exc.column, line[:60])
+            if self.voucher is not None:
+                self.broken.add(self.voucher.id)
+            return
+        label = fields[0].upper()
+        if label == "#DIM" and len(fields) >= 3 and fields[1].isdigit():
+            self.dim(int(fields[1]), fields[2])
+        elif label == "#VER":
+            self.ver(line_no, line, fields)
+        elif label == "#TRANS":
+            self.trans(line_no, line, fields)
+
+    def dim(self, number: int, name: str) -> None:
+        """``#DIM nr "namn"``: a dimension named like a project, cost centre… carries that column."""
+        column = next((col for word, col in DIMENSION_NAMES if word in name.casefold()), None)
+        if column:
+            self.dims = {k: v for k, v in self.dims.items() if v != column}
+            self.dims[number] = column
+
+    def ver(self, line_no: int, line: str, fields: list[str]) -> None:
+        """``#VER serie nr datum ["text"]``: opens a voucher."""
+        if len(fields) < 4:
+            self.bad(line_no, "verifikationen saknar serie, nummer eller datum", value=line[:60])
+            self.voucher = _Voucher(f"rad {line_no}", None, "")
+            return
+        try:
+            day: dt.date | None = _date(fields[3])
+        except ValueError:
+            self.bad(line_no, "verifikationsdatumet kan inte läsas", "verdatum", fields[3])
+            day = None
+        self.voucher = _Voucher(f"{fields[1]}{fields[2]}", day, fields[4] if len(fields) > 4 else "")
+        self.first_line.setdefault(self.voucher.id, line_no)
+
+    def trans(self, line_no: int, line: str, fields: list[str]) -> None:
+        """``#TRANS konto {objektlista} belopp [transdat] ["transtext"]``: a row of the open voucher."""
+        voucher = self.voucher
+        if voucher is None:
+            self.bad(line_no, "#TRANS utanför en verifikation (#VER { … })", value=line[:60])
+            return
+        if len(fields) < 4 or not fields[2].startswith("{"):
+            self.bad(line_no, "raden ska vara #TRANS konto {objekt} belopp", value=line[:60])
+            return
+        if not _AMOUNT.match(fields[3]):
+            self.bad(line_no, "beloppet kan inte läsas", "belopp", fields[3])
+            self.broken.add(voucher.id)
+            return
+        day = self.trans_day(line_no, fields, voucher)
+        if day is None:
+            self.broken.add(voucher.id)
+            return  # reported with the voucher or the row
+        try:
+            objects = _tokens(fields[2][1:-1])
+        except _Unclosed:
+            objects = ["?"]
+        if len(objects) % 2:
+            self.bad(line_no, "objektlistan ska bestå av par: dimension och objekt", "objekt", fields[2])
+            return
+        amount = Decimal(fields[3])
+        row: dict[str, object] = {
+            "excel_row": line_no, "booking_date": day, "period": day.strftime("%Y-%m"), "account": fields[1],
+            "voucher": voucher.id, "amount_ore": int(amount * 100),
+            "text": (fields[5] if len(fields) > 5 and fields[5] else voucher.text).strip()}
+        for dim, obj in zip(objects[::2], objects[1::2], strict=True):
+            if dim.isdigit() and int(dim) in self.dims:
+                row[self.dims[int(dim)]] = obj
+        self.rows.append(row)
+        self.sums[voucher.id] += amount
+
+    def trans_day(self, line_no: int, fields: list[str], voucher: _Voucher) -> dt.date | None:
+        """The row's own date (transdat) if it has one, else the voucher's; None when unreadable."""
+        if len(fields) > 4 and fields[4]:
+            try:
+                return _date(fields[4])
+            except ValueError:
+                self.bad(line_no, "transaktionsdatumet kan inte läsas", "transdat", fields[4])
+                return None
+        return voucher.date
+
+    def finish(self) -> None:
+        """The checks of the whole file: every block closed, every readable voucher balanced."""
+        if self.open_at:
+            self.bad(self.open_at, "verifikationens block { … } stängs aldrig med }")
+        for vid, total in self.sums.items():
+            if total != 0 and vid not in self.broken:
+                self.bad(self.first_line.get(vid, 0), f"verifikationen {vid} balanserar inte: summa "
+                         f"{str(total).replace('.', ',')}", "belopp", None)
+        self.problems.sort(key=lambda p: p.row or 0)
+
+
 def read_sie(content: bytes, filename: str) -> Export:
     """Read the ``#TRANS`` rows of a SIE 4 file. Refuses with every unreadable line listed."""
     if not looks_like_sie(content):
         raise SamordningError(f"Filen {filename} är inte en SIE-fil (den börjar inte med en SIE-post som #FLAGGA).",
                               [Problem("inte SIE", file=filename)])
-    text = _decode(content)
-    problems: list[Problem] = []
-    dims: dict[int, str] = dict(STANDARD_DIMENSIONS)
-    rows: list[dict[str, object]] = []
-    voucher: dict[str, object] | None = None
-    sums: dict[str, Decimal] = defaultdict(Decimal)
-    first_line: dict[str, int] = {}
-
-    def bad(line_no: int, message: str, column: str | None = None, value: object = None) -> None:
-        problems.append(Problem(message, file=filename, row=line_no, column=column, value=value))
-
-    open_at = 0
-    broken: set[str] = set()  # vouchers with an unreadable row: their balance is not checked
-    for line_no, raw in enumerate(text.split("\n"), start=1):
-        line = raw.strip()
-        if not line.startswith("#"):
-            if line == "}":
-                voucher, open_at = None, 0
-            elif line == "{":
-                open_at = line_no
-            continue
-        try:
-            fields = _tokens(line)
-        except _Unclosed as exc:
-            bad(line_no, f"raden kan inte läsas: {exc}", exc.column, line[:60])
-            if voucher is not None:
-                broken.add(str(voucher["id"]))
-            continue
-        label = fields[0].upper()
-        if label == "#DIM" and len(fields) >= 3 and fields[1].isdigit():
-            name = fields[2].casefold()
-            column = next((col for word, col in DIMENSION_NAMES if word in name), None)
-            if column:
-                dims = {k: v for k, v in dims.items() if v != column}
-                dims[int(fields[1])] = column
-        elif label == "#VER":
-            if len(fields) < 4:
-                bad(line_no, "verifikationen saknar serie, nummer eller datum", value=line[:60])
-                voucher = {"id": f"rad {line_no}", "date": None, "text": ""}
-                continue
-            try:
-                day = _date(fields[3])
-            except ValueError:
-                bad(line_no, "verifikationsdatumet kan inte läsas", "verdatum", fields[3])
-                day = None
-            voucher = {"id": f"{fields[1]}{fields[2]}", "date": day, "text": fields[4] if len(fields) > 4 else ""}
-            first_line.setdefault(str(voucher["id"]), line_no)
-        elif label == "#TRANS":
-            if voucher is None:
-                bad(line_no, "#TRANS utanför en verifikation (#VER { … })", value=line[:60])
-                continue
-            if len(fields) < 4 or not fields[2].startswith("{"):
-                bad(line_no, "raden ska vara #TRANS konto {objekt} belopp", value=line[:60])
-                continue
-            if not _AMOUNT.match(fields[3]):
-                bad(line_no, "beloppet kan inte läsas", "belopp", fields[3])
-                broken.add(str(voucher["id"]))
-                continue
-            amount = Decimal(fields[3])
-            day = voucher["date"]
-            if len(fields) > 4 and fields[4]:
-                try:
-                    day = _date(fields[4])
-                except ValueError:
-                    bad(line_no, "transaktionsdatumet kan inte läsas", "transdat", fields[4])
-                    broken.add(str(voucher["id"]))
-                    continue
-            if day is None:
-                broken.add(str(voucher["id"]))
-                continue  # the voucher's date was reported
-            try:
-                objects = _tokens(fields[2][1:-1])
-            except _Unclosed:
-                objects = ["?"]
-            if len(objects) % 2:
-                bad(line_no, "objektlistan ska bestå av par: dimension och objekt", "objekt", fields[2])
-                continue
-            row = {"excel_row": line_no, "booking_date": day, "period": day.strftime("%Y-%m"), "account": fields[1],
-                   "voucher": str(voucher["id"]), "amount_ore": int(amount * 100),
-                   "text": (fields[5] if len(fields) > 5 and fields[5] else str(voucher["text"])).strip()}
-            for dim, obj in zip(objects[::2], objects[1::2], strict=True):
-                if dim.isdigit() and int(dim) in dims:
-                    row[dims[int(dim)]] = obj
-            rows.append(row)
-            sums[str(voucher["id"])] += amount
-    if open_at:
-        bad(open_at, "verifikationens block { … } stängs aldrig med }")
-    for vid, total in sums.items():
-        if total != 0 and vid not in broken:
-            bad(first_line.get(vid, 0), f"verifikationen {vid} balanserar inte: summa "
-                f"{str(total).replace('.', ',')}", "belopp", None)
-    problems.sort(key=lambda p: p.row or 0)
-    if problems:
-        lines = "rad" if len(problems) == 1 else "rader"
-        raise SamordningError(f"SIE-filen {filename} har {len(problems)} {lines} som inte kan läsas; inget har "
-                              "sparats.",
-                              problems[:MAX_LISTED * 20])
-    if not rows:
+    reader = _Reader(filename)
+    for line_no, raw in enumerate(_decode(content).split("\n"), start=1):
+        reader.line(line_no, raw.strip())
+    reader.finish()
+    if reader.problems:
+        lines = "rad" if len(reader.problems) == 1 else "rader"
+        raise SamordningError(f"SIE-filen {filename} har {len(reader.problems)} {lines} som inte kan läsas; inget "
+                              "har sparats.", reader.problems[:MAX_PROBLEMS])
+    if not reader.rows:
         raise SamordningError(f"Filen {filename} innehåller inga transaktioner (#TRANS).",
                               [Problem("inga #TRANS-rader", file=filename)])
+    return _export(filename, reader.rows, reader.dims)
+
+
+def _export(filename: str, rows: list[dict[str, object]], dims: dict[int, str]) -> Export:
+    """The rows read, in the canonical columns (a dimension no row uses is an empty column)."""
     frame = pd.DataFrame(rows)
     for column in ("cost_centre", "activity", "project", "counterpart"):
         frame[column] = frame[column].fillna("").astype(object) if column in frame else ""

@@ -1,0 +1,325 @@
+"""Find the ledger table of a workbook or CSV — the sheet, the header row, which column holds what — and
+read its rows into the canonical columns, refusing with every unreadable or missing value listed.
+
+Total rows ("Summa", "Totalt", or a row with only an amount) are kept with ``row_kind = "total"`` so that
+they are counted, not lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from samordning.errors import Problem, SamordningError
+from samordning.ingest.detect import Grids
+from samordning.ingest.export import COLUMNS, Export
+from samordning.ingest.values import as_code, blank, parse_amounts, parse_dates, parse_periods, text_cells
+
+# Header names as they appear in exports, normalised by :func:`_norm`.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "booking_date": ("verifikationsdatum", "bokforingsdatum", "bokföringsdatum", "datum", "transaktionsdatum",
+                     "date", "verdatum", "bokfdatum"),
+    "period": ("period", "bokforingsperiod", "bokföringsperiod", "årmån", "arman", "månad"),
+    "account": ("konto", "account", "ktoid", "kontonr", "kontonummer"),
+    "cost_centre": ("ansvar", "kostnadsställe", "kostnadsstalle", "kstid", "ansvarsid", "costcenter", "costcentre",
+                    "resultatenhet"),
+    "activity": ("verksamhet", "aktivitet", "activity", "vhtid"),
+    "project": ("projekt", "project", "projid", "projektnr"),
+    "counterpart": ("motpart", "motpid", "counterpart"),
+    "voucher": ("verifikation", "vernr", "verifikationsnummer", "verifikationsnr"),
+    "text": ("text", "beskrivning", "description", "radtext", "verifikationstext"),
+    "amount": ("belopp", "amount", "utfall", "utfv", "summa", "nettobelopp"),
+    "debit": ("debet", "debit"),
+    "credit": ("kredit", "credit"),
+}
+_LOOKUP = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+# The fields of a mapping by hand, by their Swedish names (``--column belopp=Netto``).
+CANONICAL_SV = {"datum": "booking_date", "period": "period", "konto": "account", "ansvar": "cost_centre",
+                "verksamhet": "activity", "projekt": "project", "motpart": "counterpart",
+                "verifikation": "voucher", "text": "text", "belopp": "amount", "debet": "debit", "kredit": "credit"}
+NAME_SV = {v: k for k, v in CANONICAL_SV.items()}
+_CODES = ("account", "cost_centre", "activity", "project", "counterpart", "voucher", "text")
+_TOTAL_WORDS = re.compile(r"^\s*(summa|totalt|total|delsumma|sum)\b", re.IGNORECASE)
+_HEADER_SEARCH = 50                      # rows searched for the header
+
+Header = tuple[int, dict[str, int], str]  # (row index, canonical name → column index, mapping source)
+
+
+def _norm(value: object) -> str:
+    return re.sub(r"[\s_.\-/]+", "", str(value)).casefold()
+
+
+def recognised(header: str) -> str | None:
+    """The canonical name a header is recognised as (``"Verifikationsdatum"`` → ``"booking_date"``), if any."""
+    return _LOOKUP.get(_norm(header))
+
+
+def canonical_mapping(columns: dict[str, str], filename: str) -> dict[str, str]:
+    """A mapping by hand keyed by canonical names, whether given by Swedish (``belopp``) or canonical name."""
+    out = {}
+    for key, header in columns.items():
+        name = CANONICAL_SV.get(_norm(key), key if key in ALIASES else None)
+        if name is None:
+            raise SamordningError(f"Okänt fält {key!r} i kolumnkopplingen; använd " + ", ".join(CANONICAL_SV)
+                                  + ".", [Problem("okänt fält", file=filename, value=key)])
+        out[name] = header
+    return out
+
+
+def _layout(row: list[object]) -> str:
+    """A fingerprint of a header row: the same ERP report gives the same fingerprint every time."""
+    names = "|".join(_norm(v) for v in row if v is not None and str(v).strip())
+    return hashlib.sha256(names.encode("utf-8")).hexdigest()[:16]
+
+
+# -- the sheet and the header -------------------------------------------------------------------------------
+
+def read_cells(filename: str, grids: Grids, *, chosen: str | None, columns: dict[str, str],
+               header_row: int | None, saved: dict[str, dict[str, str]]) -> Export:
+    """Find the ledger table among the sheets (the largest one, unless a sheet is ``chosen``) and read it."""
+    found, sheets, tried = _survey(filename, grids, columns, header_row, saved)
+    if not found:
+        empty = all(v == "tomt" for v in sheets.values())
+        raise SamordningError(
+            f"Filen {filename} är tom." if empty else
+            f"Filen {filename} innehåller ingen tabell med bokförda transaktioner som kan kännas igen. Ange "
+            "kolumnerna för hand (i instrumentpanelen, eller med --column belopp=RUBRIK --column datum=RUBRIK).",
+            tried or [Problem("arbetsboken är tom", file=filename)])
+    name, (index, mapping, source) = max(found.items(), key=lambda f: len(grids[f[0]] or []) - f[1][0])
+    cells = grids[name] or []
+    export = _parse_table(filename, name, cells, index, mapping)
+    export.sheets, export.layout, export.mapping_source = sheets, _layout(cells[index]), source
+    size = len(export.rows)
+    sheets[name] = f"{size} rader"
+    if len(grids) > 1 and chosen is None:
+        others = [n for n in grids if n != name]
+        export.notes.append(f"Läste bladet {name!r} ({size} rader); övriga blad: "
+                            + ", ".join(f"{n!r} ({sheets[n]})" for n in others) + ". Välj ett annat blad om det "
+                            "behövs.")
+    return export
+
+
+def _survey(filename: str, grids: Grids, columns: dict[str, str], header_row: int | None,
+            saved: dict[str, dict[str, str]]) -> tuple[dict[str, Header], dict[str, str], list[Problem]]:
+    """Each sheet's ledger table (if any), what was found on every sheet, and why the others were passed over."""
+    tried: list[Problem] = []
+    found: dict[str, Header] = {}
+    sheets: dict[str, str] = {}
+    for name, cells in grids.items():
+        if cells is None:
+            tried.append(Problem("bladet kan inte läsas", file=filename, sheet=name))
+            sheets[name] = "kan inte läsas"
+            continue
+        try:
+            header = _find_header(cells, columns, header_row, saved)
+        except SamordningError as exc:
+            tried += [dataclasses.replace(p, file=filename, sheet=name) for p in exc.problems]
+            sheets[name] = "kolumnerna hittas inte"
+            continue
+        if header is None:
+            tried.append(Problem("hittar ingen rubrikrad med en beloppskolumn (t.ex. Belopp) och en datum- eller "
+                                 "periodkolumn", file=filename, sheet=name))
+            sheets[name] = "ingen tabell" if any(any(v is not None for v in r) for r in cells) else "tomt"
+            continue
+        found[name] = header
+        # rows below the header, blank ones included: enough to pick the largest
+        sheets[name] = f"{len(cells) - header[0] - 1} rader"
+    return found, sheets, tried
+
+
+def _find_header(cells: list[list[object]], columns: dict[str, str], header_row: int | None,
+                 saved: dict[str, dict[str, str]]) -> Header | None:
+    """The header row and the column of each canonical name.
+
+    Without a mapping: the first row (of the first 50) whose cells name an amount column (or Debet and Kredit)
+    and a date or period column. With one: the row (``header_row``, else the first) holding every mapped header,
+    the other columns recognised by name as usual. A row whose layout has a saved mapping uses it.
+    """
+    rows = [header_row - 1] if header_row else range(min(len(cells), _HEADER_SEARCH))
+    for index in rows:
+        if index >= len(cells):
+            raise SamordningError("", [Problem("rubrikraden finns inte", row=header_row)])
+        row = cells[index]
+        normed = [_norm(v) if isinstance(v, (str, int, float)) and str(v).strip() else "" for v in row]
+        mapping: dict[str, int] = {}
+        for col, value in enumerate(normed):
+            if (name := _LOOKUP.get(value)) and name not in mapping:
+                mapping[name] = col
+        source = "auto"
+        given = columns or saved.get(_layout(row))
+        if given:
+            wanted = {name: _norm(h) for name, h in given.items()}
+            if not all(h in normed for h in wanted.values()):
+                if header_row:
+                    missing = [given[n] for n, h in wanted.items() if h not in normed]
+                    raise SamordningError("", [Problem("rubriken finns inte på rubrikraden", row=header_row,
+                                                       value=", ".join(missing))])
+                if columns:
+                    continue
+            else:
+                for name, h in wanted.items():
+                    mapping = {k: v for k, v in mapping.items() if v != normed.index(h)}
+                    mapping[name] = normed.index(h)
+                source = "manual" if columns else "saved"
+        has_amount = "amount" in mapping or {"debit", "credit"} <= mapping.keys()
+        has_time = "booking_date" in mapping or "period" in mapping
+        if has_amount and has_time:
+            return index, mapping, source
+        if header_row:
+            raise SamordningError("", [Problem("rubrikraden saknar en belopps- eller datumkolumn", row=header_row)])
+    if columns:
+        raise SamordningError("", [Problem("rubrikerna i kolumnkopplingen finns inte på någon rad",
+                                           value=", ".join(columns.values()))])
+    return None
+
+
+# -- the rows ----------------------------------------------------------------------------------------------
+
+@dataclass
+class _Values:
+    """A table's columns parsed (index: Excel row numbers), and its cells found unreadable as
+    (mask, canonical column, message)."""
+
+    amount: pd.Series
+    booking_date: pd.Series
+    period: pd.Series
+    codes: dict[str, pd.Series]
+    bad_date: pd.Series
+    bad_amount: pd.Series
+    unreadable: list[tuple[pd.Series, str, str]]
+
+    def rows(self, keep: np.ndarray) -> _Values:
+        """Only the rows ``keep`` (a boolean array)."""
+        return _Values(self.amount[keep], self.booking_date[keep], self.period[keep],
+                       {name: code[keep] for name, code in self.codes.items()}, self.bad_date[keep],
+                       self.bad_amount[keep], [(mask[keep], name, message) for mask, name, message in self.unreadable])
+
+
+def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index: int,
+                 mapping: dict[str, int]) -> Export:
+    """Read the rows below the header: every value parsed, blank rows dropped, total rows marked; refused with
+    every unreadable or missing value listed."""
+    if "booking_date" not in mapping and "period" not in mapping:
+        raise SamordningError(f"Filen {file} har ingen datum- eller periodkolumn.",
+                              [Problem("ange en kolumn som Verifikationsdatum, Bokföringsdatum eller Period",
+                                       file=file, sheet=sheet, row=header_index + 1)])
+    frame = _frame(cells, header_index)
+    values = _parse_values(frame, mapping)
+    keep = ~_blank_rows(frame, mapping, values)
+    if not keep.all():
+        frame, values = frame[keep], values.rows(keep)
+    is_total = _total_rows(frame, values)
+    header = cells[header_index]
+    columns = {name: str(header[col]) for name, col in mapping.items()}
+    _refuse_unreadable(file, sheet, frame, values, mapping=mapping, columns=columns, is_total=is_total)
+    return Export(file, sheet, header_index + 1, columns, _ledger_rows(sheet, frame, values, is_total))
+
+
+def _frame(cells: list[list[object]], header_index: int) -> pd.DataFrame:
+    """The cells below the header as a frame of objects, indexed by Excel row number."""
+    width = len(cells[header_index])
+    body = cells[header_index + 1:]
+    if any(len(r) != width for r in body):  # calamine gives rectangular rows; CSV rows may differ
+        body = [r + [None] * (width - len(r)) if len(r) < width else r[:width] for r in body]
+    frame = pd.DataFrame(body, columns=range(width), dtype=object)
+    frame.index = pd.RangeIndex(header_index + 2, header_index + 2 + len(frame))
+    return frame
+
+
+def _column(frame: pd.DataFrame, mapping: dict[str, int], name: str) -> pd.Series:
+    """The cells of a canonical column (all None when the table has no such column)."""
+    if name in mapping:
+        return frame[mapping[name]]
+    return pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+
+def _parse_values(frame: pd.DataFrame, mapping: dict[str, int]) -> _Values:
+    """Amounts (or debit − credit), dates, periods (from the date, else the period column) and codes."""
+    unreadable: list[tuple[pd.Series, str, str]] = []
+    if "amount" in mapping:
+        amount, bad = parse_amounts(_column(frame, mapping, "amount"))
+        unreadable.append((bad, "amount", "beloppet kan inte läsas"))
+        bad_amount = bad
+    else:
+        debit, bad_d = parse_amounts(_column(frame, mapping, "debit"))
+        credit, bad_c = parse_amounts(_column(frame, mapping, "credit"))
+        unreadable += [(bad_d, "debit", "beloppet kan inte läsas"), (bad_c, "credit", "beloppet kan inte läsas")]
+        amount = (debit.fillna(0) - credit.fillna(0)).where(debit.notna() | credit.notna())
+        bad_amount = bad_d | bad_c
+    booking_date, bad_date = parse_dates(_column(frame, mapping, "booking_date"))
+    unreadable.append((bad_date, "booking_date", "datumet kan inte läsas"))
+    month = (booking_date.dt.year * 100 + booking_date.dt.month).astype("Int64")
+    period = month.map({m: f"{m // 100:04d}-{m % 100:02d}" for m in month.dropna().unique()}).astype(object)
+    period = period.where(booking_date.notna(), None)
+    if "period" in mapping:
+        from_period, bad_period = parse_periods(_column(frame, mapping, "period"))
+        unreadable.append((bad_period & booking_date.isna(), "period", "perioden kan inte läsas"))
+        period = period.where(period.notna(), from_period)
+    codes = {name: as_code(_column(frame, mapping, name)) for name in _CODES}
+    return _Values(amount, booking_date, period, codes, bad_date, bad_amount, unreadable)
+
+
+def _blank_rows(frame: pd.DataFrame, mapping: dict[str, int], values: _Values) -> np.ndarray:
+    """Rows with nothing in any cell, which are not rows at all: mapped columns are empty when their parsed
+    value is, the other columns are looked at once."""
+    empty = [code == "" for code in values.codes.values()]
+    empty += [values.amount.isna() & ~values.bad_amount, values.booking_date.isna() & ~values.bad_date]
+    if "period" in mapping:
+        empty.append(blank(frame[mapping["period"]]))
+    empty += [blank(frame[c]) for c in frame.columns if c not in mapping.values()]
+    return pd.concat(empty, axis=1).all(axis=1).to_numpy()
+
+
+def _total_rows(frame: pd.DataFrame, values: _Values) -> pd.Series:
+    """A total row: an amount with no date, period or coding, or, among rows without a date/period or an
+    account, a cell starting with Summa/Totalt (a transaction whose text begins "Summa" is still one)."""
+    codes = {name: code for name, code in values.codes.items() if name != "text"}
+    no_coding = pd.concat([code == "" for code in codes.values()], axis=1).all(axis=1) & values.period.isna()
+    candidates = frame[(values.period.isna() | (codes["account"] == "")).to_numpy()]
+    says_total = pd.Series(False, index=frame.index)
+    if len(candidates):
+        says_total[candidates.index] = pd.concat(
+            [text_cells(candidates[c]).str.match(_TOTAL_WORDS).fillna(False).astype(bool)
+             for c in candidates.columns], axis=1).any(axis=1)
+    return says_total | no_coding
+
+
+def _refuse_unreadable(file: str, sheet: str, frame: pd.DataFrame, values: _Values, *, mapping: dict[str, int],
+                       columns: dict[str, str], is_total: pd.Series) -> None:
+    """Refuse the table when a value (not on a total row) is unreadable or missing, listing every one in
+    reading order: by row, then column."""
+    missing = [(values.amount.isna() & ~values.bad_amount, "amount" if "amount" in mapping else "debit",
+                "beloppet saknas"),
+               (values.period.isna() & ~values.bad_date, "booking_date" if "booking_date" in mapping else "period",
+                "datum eller period saknas")]
+    found = [
+        (int(row), mapping.get(name, -1),
+         Problem(message, file=file, sheet=sheet, row=int(row), column=columns.get(name),
+                 value=_column(frame, mapping, name)[row]))
+        for mask, name, message in values.unreadable + missing
+        for row in mask.index[(mask & ~is_total).to_numpy()]
+    ]
+    problems = [p for _, _, p in sorted(found, key=lambda f: f[:2])]
+    if problems:
+        raise SamordningError(
+            f"Filen {file} har {len(problems)} värden som inte kan läsas eller saknas; inget har sparats.",
+            problems)
+
+
+def _ledger_rows(sheet: str, frame: pd.DataFrame, values: _Values, is_total: pd.Series) -> pd.DataFrame:
+    """The rows in the canonical :data:`COLUMNS`, amounts as int64 öre."""
+    rows = pd.DataFrame({
+        "sheet": sheet,
+        "excel_row": frame.index.to_numpy(dtype="int64"),
+        "booking_date": values.booking_date.dt.date.astype(object).where(values.booking_date.notna(), None),
+        "period": values.period,
+        **values.codes,
+        "amount_ore": values.amount.fillna(0).astype("int64"),
+        "row_kind": np.where(is_total, "total", "data"),
+    }).reset_index(drop=True)
+    return rows[list(COLUMNS)]

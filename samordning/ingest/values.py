@@ -1,0 +1,155 @@
+"""Cell values as people write them: amounts, dates, periods and codes, parsed a column at a time.
+
+Each parser takes a column of cells (an object series straight from the sheet) and returns the parsed series
+and a mask of the cells that hold something unreadable; blank cells are neither values nor unreadable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+
+_AMOUNT = re.compile(r"^(?P<sign>-)?(?P<int>\d+)(?:\.(?P<frac>\d{1,2}))?$")
+_PERIOD = re.compile(r"^(?P<y>\d{4})\s*[-/ ]?\s*(?P<m>\d{1,2})$")
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_NUMBER_TYPES = [int, float, np.int64, np.float64]
+_DATE_TYPES = [dt.date, dt.datetime, pd.Timestamp]
+
+
+def cell_types(values: pd.Series) -> pd.Series:
+    """Each cell's Python type (``map(type)`` runs in C: no Python frame per cell, unlike a lambda)."""
+    return values.map(type)
+
+
+def text_cells(values: pd.Series) -> pd.Series:
+    """The text cells of a column (other cells NaN), ready for the vectorised ``.str`` methods."""
+    return values.where(_is_text(values))
+
+
+def _is_text(values: pd.Series, types: pd.Series | None = None) -> np.ndarray:
+    """A boolean array: which cells are text (numpy compares the cells' types in C)."""
+    return np.isin((cell_types(values) if types is None else types).to_numpy(), [str])
+
+
+def _stripped(values: pd.Series, text: np.ndarray) -> list[str]:
+    """The text cells (mask ``text``) with surrounding whitespace removed. A comprehension over the cells is
+    what pandas' ``.str.strip`` runs too, without its per-call NaN handling (five times faster here)."""
+    return [v.strip() for v in values.to_numpy()[text]]
+
+
+def blank(values: pd.Series, types: pd.Series | None = None) -> pd.Series:
+    """Empty cells: None, NaN or only whitespace. ``types``: the cells' types, where already known."""
+    text = _is_text(values, types)
+    empty = pd.isna(values.to_numpy()) & ~text
+    empty[np.flatnonzero(text)] = [not v for v in _stripped(values, text)]
+    return pd.Series(empty, index=values.index)
+
+
+def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numbers or Swedish-formatted text (``"1 234,50"``, ``"−12,5"``, ``"12-"``, ``"(12)"``) to öre.
+
+    Returns (Int64 öre with <NA> for empty cells, mask of cells that are not amounts).
+    """
+    values = values.astype(object)
+    types = cell_types(values)
+    empty = blank(values, types)
+    numeric = types.isin(_NUMBER_TYPES) & ~empty
+    result = pd.Series(pd.NA, index=values.index, dtype="Int64")
+    bad = pd.Series(False, index=values.index)
+    if numeric.any():
+        nums = values[numeric].astype(float)
+        finite = np.isfinite(nums.to_numpy())
+        result[numeric] = pd.array(np.where(finite, np.round(nums.to_numpy() * 100), 0).astype("int64"))
+        bad[numeric] = ~finite
+    texts = ~numeric & ~empty
+    if texts.any():
+        ore, ok = _text_amounts(values[texts])
+        result[texts] = pd.array(ore.where(ok, 0).to_numpy(), dtype="Int64")
+        result[texts & ~ok.reindex(values.index, fill_value=False)] = pd.NA
+        bad[texts] = ~ok
+    return result, bad
+
+
+def _text_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Amounts written as text, to öre (int64, 0 where unreadable), and which of them could be read."""
+    s = values.astype(str).str.strip()
+    s = s.str.replace(r"[\s\u00a0\u202f\u2009']", "", regex=True).str.replace("\u2212", "-", regex=False)
+    s = s.str.removesuffix("kr").str.removesuffix("SEK")
+    trailing = s.str.endswith("-") & ~s.str.startswith("-")
+    s = s.where(~trailing, "-" + s.str[:-1])
+    paren = s.str.startswith("(") & s.str.endswith(")")
+    s = s.where(~paren, "-" + s.str[1:-1])
+    # Decimal comma; a text with both separators uses the last one as decimal mark.
+    s = s.str.replace(r"[.,](?=\d{3}(?:[.,]|$))(?=.*[.,])", "", regex=True).str.replace(",", ".", regex=False)
+    parts = s.str.extract(_AMOUNT)
+    ok = parts["int"].notna()
+    frac = parts["frac"].fillna("").str.ljust(2, "0")
+    ore = (parts["int"].where(ok, "0") + frac.where(ok, "00")).astype("int64")
+    return ore.where(parts["sign"].isna(), -ore), ok
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Excel dates, Excel serial numbers or text (``2023-02-15``, ``20230215``) to datetime64."""
+    values = values.astype(object)
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[s]")
+    bad = pd.Series(False, index=values.index)
+    types = cell_types(values)
+    is_date = types.isin(_DATE_TYPES)
+    if is_date.any():
+        result[is_date] = pd.to_datetime(values[is_date]).dt.normalize().astype("datetime64[s]")
+    is_num = types.isin(_NUMBER_TYPES) & values.notna()
+    if is_num.any():
+        nums = values[is_num].astype(float)
+        as_ymd = (nums >= 19000101) & (nums <= 21001231)
+        serial = pd.to_datetime(nums.where(~as_ymd), unit="D", origin=_EXCEL_EPOCH, errors="coerce")
+        ymd = pd.to_datetime(nums.where(as_ymd).astype("Int64").astype("string"), format="%Y%m%d", errors="coerce")
+        parsed = serial.where(~as_ymd, ymd).astype("datetime64[s]")
+        plausible = parsed.between(pd.Timestamp("1990-01-01"), pd.Timestamp("2100-12-31"))
+        result[is_num] = parsed.where(plausible)
+        bad[is_num] = ~plausible
+    is_text = np.isin(types.to_numpy(), [str]) & ~blank(values, types).to_numpy()
+    if is_text.any():
+        s = values[is_text].astype(str).str.strip().str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2})?$", "", regex=True)
+        s = s.str.replace(r"^(\d{4})(\d{2})(\d{2})$", r"\1-\2-\3", regex=True).str.replace("/", "-")
+        parsed = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce").astype("datetime64[s]")
+        result[is_text] = parsed
+        bad[is_text] = parsed.isna()
+    return result, bad
+
+
+def parse_periods(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Periods as ``202302``, ``"2023-02"``, ``"2023 02"`` to ``"2023-02"``."""
+    values = values.astype(object)
+    s = as_code(values)
+    empty = s == ""  # as_code gives "" for exactly the blank cells
+    parts = s.str.extract(_PERIOD)
+    month = pd.to_numeric(parts["m"], errors="coerce")
+    ok = parts["y"].notna() & month.between(1, 12)
+    period = (parts["y"] + "-" + month.astype("Int64").astype("string").str.zfill(2)).where(ok)
+    return period.astype(object).where(ok & ~empty, None), ~ok & ~empty
+
+
+def as_code(values: pd.Series) -> pd.Series:
+    """Coding values (Konto, Projekt…) as text: ``7301.0`` → ``"7301"``, text kept as written."""
+    values = values.astype(object)
+    arr = values.to_numpy()
+    types = cell_types(values).to_numpy()
+    out = np.full(len(arr), "", dtype=object)
+    text = np.isin(types, [str])
+    out[np.flatnonzero(text)] = _stripped(values, text)
+    numbers = np.isin(types, _NUMBER_TYPES) & ~pd.isna(arr)
+    if numbers.any():
+        nums = arr[numbers].astype(float)
+        finite = np.isfinite(nums)
+        whole = finite & (nums == np.floor(nums)) & (np.abs(nums) < 2**53)
+        where = np.flatnonzero(numbers)
+        out[where[whole]] = nums[whole].astype("int64").astype(str).astype(object)
+        rest = where[finite & ~whole]
+        out[rest] = [str(v) for v in arr[rest]]
+    other = ~text & ~numbers & ~pd.isna(arr)
+    if other.any():  # dates, booleans, anything else: as written
+        out[other] = [str(v).strip() for v in arr[other]]
+    return pd.Series(out, index=values.index, dtype=object)
