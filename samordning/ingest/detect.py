@@ -116,12 +116,18 @@ def _check_zip(content: bytes, filename: str) -> list[str]:
             worst is not None and worst.file_size > 10 * 1024 * 1024
             and worst.file_size / max(worst.compress_size, 1) > MAX_RATIO):
         raise SamordningError(
-            f"Filen {filename} packas upp till {unpacked / 1e6:,.0f} MB från {len(content) / 1e6:,.1f} MB och har "
-            "inte lästs: det liknar en så kallad zip-bomb, inte en export från ett ekonomisystem.".replace(",", " "),
+            f"Filen {filename} packas upp till {_swedish(unpacked / 1e6, 0)} MB från "
+            f"{_swedish(len(content) / 1e6, 1)} MB och har inte lästs: det liknar en så kallad zip-bomb, inte en "
+            "export från ett ekonomisystem.",
             [Problem("för stor uppackad", file=filename, value=worst.filename if worst else None)])
     if any(m.filename.lower().endswith("vbaproject.bin") for m in members):
         return ["Arbetsboken innehåller makron; de har inte körts (bara cellvärden läses)."]
     return []
+
+
+def _swedish(number: float, decimals: int) -> str:
+    """``1 074`` or ``1,0``: a number with a space between thousands and a decimal comma."""
+    return f"{number:,.{decimals}f}".replace(",", " ").replace(".", ",")
 
 
 def _decode_text(content: bytes) -> str | None:
