@@ -14,16 +14,7 @@ from samordning.followup import withholding_cap
 from samordning.localtime import local_time
 from samordning.money import format_percent
 from samordning.ui import charts
-from samordning.ui.dashboard.base import (
-    Form,
-    Tab,
-    area_options,
-    button,
-    heading,
-    quarter_options,
-    row,
-    set_options,
-)
+from samordning.ui.dashboard.base import Form, Tab, area_options, button, heading, quarter_options, row, set_options
 from samordning.ui.dashboard.html import e, kr, section, smd, sub, table
 from samordning.ui.dashboard.state import State
 from samordning.ui.dashboard.tabs.quarters import chart_cell
