@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import secrets
 import shutil
@@ -156,8 +157,20 @@ def _area(agreement: Agreement, text: str | None) -> str | None:
                           + ", ".join(f"{a.key} ({a.name})" for a in agreement.areas) + ".")
 
 
+def _null_for_missing(data: object) -> object:
+    """``data`` with every missing value (NaN, NaT, ``pd.NA``) as ``None``: JSON's ``null``, never ``NaN``
+    (which is not JSON)."""
+    if isinstance(data, dict):
+        return {k: _null_for_missing(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_null_for_missing(v) for v in data]
+    if data is pd.NA or data is pd.NaT or (isinstance(data, float) and math.isnan(data)):
+        return None
+    return data
+
+
 def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    print(json.dumps(_null_for_missing(data), ensure_ascii=False, indent=2, default=str, allow_nan=False))
 
 
 def cmd_history(args: argparse.Namespace) -> int:

@@ -181,6 +181,14 @@ def _stored_total(conn: sa.engine.Connection, table: sa.Table, agreement_id: str
                            .where(table.c.agreement_id == agreement_id)))
 
 
+def _none_for_null(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """SQL NULLs of text and date columns as ``None`` (pandas reads them as NaN beside strings, and NaN is
+    truthy: "nan" on a page, ``NaN`` in JSON)."""
+    for name in columns:
+        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    return frame
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -428,7 +436,7 @@ class Store:
             frame = pd.read_sql(query, conn)
         frame["amount_ore"] = frame["amount_ore"].astype("int64")
         frame["in_force"] = frame["in_force"].astype(bool)
-        return frame
+        return _none_for_null(frame, "period")
 
     # -- payments and withholdings -------------------------------------------------------------------
 
@@ -546,7 +554,7 @@ class Store:
             frame = pd.read_sql(query, conn)
         frame["current"] = frame["current"].astype(bool)
         frame["at"] = pd.to_datetime(frame["at"], utc=True)
-        return frame
+        return _none_for_null(frame, "quarter", "area")
 
     # -- reporting back (§7): sign-off and finalized reports -----------------------------------------
 
