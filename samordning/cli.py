@@ -54,6 +54,8 @@ def kronor(ore: int) -> float:
 
 def cmd_import(args: argparse.Namespace, paths: Sequence[str] | None = None) -> int:
     agreement = resolve_agreement(args.agreement)
+    if getattr(args, "user", None) is not None:
+        rules.user(args.user)  # a bad name is bad input (exit 2), not a refused file
     store = Store.open(args.db)
     failed = 0
     options: dict[str, object] = {}
