@@ -464,6 +464,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise SamordningError(f"Hittar inte instrumentpanelen {notebook}.")
     env = dict(os.environ, **{DB_ENV: resolve_url(args.db), AGREEMENT_ENV: str(path),
                               ROLE_ENV: "controller" if args.controller else "council"})
+    for secret in ("SAMORDNING_TOKEN", "SAMORDNING_PASSWORD_HASH"):  # Voilà reads them from its config file
+        env.pop(secret, None)
     Store.open(env[DB_ENV])  # create or upgrade the schema before any kernel starts
     shown = opened = f"http://{args.ip}:{args.port}{args.base_url or '/'}"
     # Authentication is Jupyter's own: a token or a hashed password. The controllers' view always has one

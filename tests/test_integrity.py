@@ -316,10 +316,11 @@ def test_serve_puts_no_secret_on_the_command_line(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(cli.subprocess, "Popen", FakeVoila)
     monkeypatch.setattr(cli.signal, "signal", lambda *_args: None)
     db = ["--db", str(tmp_path / "s.db")]
-    for auth in (["--token", "HEMLIG-TOKEN"], ["--password-hash", "argon2:HEMLIG-HASH"]):
+    for auth, secret in ((["--token", "HEMLIG-TOKEN"], "HEMLIG-TOKEN"), ([], "argon2:HEMLIG-HASH")):
         seen.clear()
+        if not auth:  # given through the environment
+            monkeypatch.setenv("SAMORDNING_PASSWORD_HASH", secret)
         assert run(capsys, "serve", "--controller", "--no-browser", *auth, *db)[0] == 0
-        secret = auth[1]
         assert not any(secret in a for a in seen["command"]), seen["command"]
         assert not any(secret in v for v in seen["env"].values())
         assert seen["modes"] == (0o700, 0o600)
