@@ -424,31 +424,13 @@ def voila_command(notebook: Path, port: int, ip: str = "127.0.0.1", base_url: st
                   config_dir: Path | None = None) -> list[str]:
     """Voilà serving ``notebook`` with the settings in ``notebooks/voila.json`` (the benchmark serves its empty
     notebook through this too, so both are served the same way), or in ``config_dir``'s ``voila.json``
-    (:func:`voila_config`, which adds the authentication)."""
+    (:func:`samordning.login.voila_config`, which adds the authentication)."""
     config_dir = config_dir or ROOT / "notebooks"
     command = [sys.executable, "-m", "voila", str(notebook), f"--Voila.config_file_paths={config_dir}",
                f"--port={port}", f"--Voila.ip={ip}", "--no-browser"]
     if base_url:
         command.append(f"--Voila.base_url={base_url}")
     return command
-
-
-def voila_config(token: str | None, password_hash: str | None) -> Path:
-    """A private folder (0700) with a ``voila.json`` (0600): the settings of ``notebooks/voila.json`` and the
-    authentication, which so never appears on Voilà's command line (``ps`` shows that to every local user).
-    Failed logins are slowed per address (:mod:`samordning.login`)."""
-    import tempfile
-
-    settings = json.loads((ROOT / "notebooks" / "voila.json").read_text(encoding="utf-8"))
-    settings["Voila"] = {**settings.get("Voila", {}), "token": "" if password_hash else (token or ""),
-                         "identity_provider_class": "samordning.login.ThrottledIdentityProvider"}
-    settings["PasswordIdentityProvider"] = {"allow_password_change": False}
-    if password_hash:
-        settings["PasswordIdentityProvider"]["hashed_password"] = password_hash
-    folder = Path(tempfile.mkdtemp(prefix="samordning-voila-"))
-    with os.fdopen(os.open(folder / "voila.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
-        json.dump(settings, fh)
-    return folder
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -474,7 +456,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     token = args.token or (os.environ.get("SAMORDNING_TOKEN") or secrets.token_urlsafe(24) if args.controller
                            else None)
     view = "Controllervyn" if args.controller else "Samverkansrådets läsvy"
-    config_dir = voila_config(token, password_hash)
+    from samordning.login import voila_config
+
+    config_dir = voila_config(ROOT / "notebooks" / "voila.json", token, password_hash)
     command = voila_command(notebook, args.port, args.ip, args.base_url, config_dir)
     if password_hash:
         print(f"{view} startar på {shown} (inloggning med lösenord).", flush=True)

@@ -1,4 +1,5 @@
-"""A brake on guessing the controllers' password or token: Jupyter's own login (which Voilà serves), with
+"""Voilà's login for ``samordning serve``: the secrets in a private settings file (never on a command line),
+and a brake on guessing the controllers' password or token: Jupyter's own login (which Voilà serves), with
 repeated failures from one address refused for a while.
 
 After :data:`MAX_FAILURES` failed logins (the login form, or a wrong ``?token=``) from one IP address within
@@ -11,8 +12,12 @@ address, so one guesser slows everyone's login there too (the proxy can limit pe
 from __future__ import annotations
 
 import collections
+import json
+import os
+import tempfile
 import time
 import typing as t
+from pathlib import Path
 
 from jupyter_server.auth.identity import PasswordIdentityProvider, User
 from tornado import web
@@ -88,3 +93,19 @@ class ThrottledIdentityProvider(PasswordIdentityProvider):
         if offered and user is None:
             self.record.failed(handler.request.remote_ip or "")
         return user
+
+
+def voila_config(settings_file: Path, token: str | None, password_hash: str | None) -> Path:
+    """A private folder (0700) with a ``voila.json`` (0600): the settings of ``settings_file`` and the
+    authentication, which so never appears on Voilà's command line (``ps`` shows that to every local user).
+    Failed logins are refused per address (:class:`ThrottledIdentityProvider`)."""
+    settings = json.loads(settings_file.read_text(encoding="utf-8"))
+    settings["Voila"] = {**settings.get("Voila", {}), "token": "" if password_hash else (token or ""),
+                         "identity_provider_class": "samordning.login.ThrottledIdentityProvider"}
+    settings["PasswordIdentityProvider"] = {"allow_password_change": False}
+    if password_hash:
+        settings["PasswordIdentityProvider"]["hashed_password"] = password_hash
+    folder = Path(tempfile.mkdtemp(prefix="samordning-voila-"))
+    with os.fdopen(os.open(folder / "voila.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+        json.dump(settings, fh)
+    return folder

@@ -8,11 +8,14 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
-import requests
 
 from samordning.login import MAX_FAILURES, FailureRecord
 
@@ -78,9 +81,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subp
     try:
         for _ in range(240):
             try:
-                requests.get(f"{url}/login", timeout=5)
+                urllib.request.urlopen(f"{url}/login", timeout=5).close()
                 break
-            except requests.ConnectionError:
+            except OSError:
                 time.sleep(0.5)
         else:
             pytest.fail("Voilà did not start")
@@ -101,20 +104,30 @@ def test_no_password_hash_on_any_command_line(served: tuple[str, subprocess.Pope
 
 def test_repeated_wrong_passwords_are_refused(served: tuple[str, subprocess.Popen[bytes]]) -> None:
     url, _ = served
-    session = requests.Session()
-    session.get(f"{url}/login", timeout=10)
-    xsrf = session.cookies.get("_xsrf", "")
+    jar = CookieJar()
 
-    def login(password: str) -> requests.Response:
-        return session.post(f"{url}/login", data={"password": password, "_xsrf": xsrf}, allow_redirects=False,
-                            timeout=30)
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *_args: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    opener.open(f"{url}/login", timeout=10).close()
+    xsrf = next(c.value for c in jar if c.name == "_xsrf")
+
+    def login(password: str) -> tuple[int, dict[str, str], str]:
+        data = urllib.parse.urlencode({"password": password, "_xsrf": xsrf}).encode()
+        try:
+            with opener.open(f"{url}/login", data=data, timeout=30) as response:
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as exc:   # 3xx (not followed), 4xx
+            return exc.code, dict(exc.headers), exc.read().decode()
 
     # Right first: a login that works is let in (and clears the record).
-    assert login("rätt lösenord").status_code == 302
-    statuses = [login(f"gissning {i}").status_code for i in range(MAX_FAILURES)]
+    assert login("rätt lösenord")[0] == 302
+    statuses = [login(f"gissning {i}")[0] for i in range(MAX_FAILURES)]
     assert statuses == [401] * MAX_FAILURES             # wrong, and checked
-    refused = login("gissning igen")
-    assert refused.status_code == 429                   # no longer checked at all …
-    assert int(refused.headers["Retry-After"]) > 0
-    assert "För många misslyckade inloggningar" in refused.text
-    assert login("rätt lösenord").status_code == 429    # … not even the right one, until the window passes
+    status, headers, text = login("gissning igen")
+    assert status == 429                                # no longer checked at all …
+    assert int(headers["Retry-After"]) > 0
+    assert "För många misslyckade inloggningar" in text
+    assert login("rätt lösenord")[0] == 429             # … not even the right one, until the window passes
