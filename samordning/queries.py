@@ -45,7 +45,7 @@ def rule_condition(column: sa.ColumnElement[str], rule: str) -> sa.ColumnElement
     return column == rule
 
 
-def area_expression(agreement: Agreement, rows: sa.Table = ledger_rows) -> sa.ColumnElement[str]:
+def area_expression(agreement: Agreement, rows: sa.FromClause = ledger_rows) -> sa.ColumnElement[str]:
     """The key of the area a row's code maps to (§4), NULL when none. Codes are unique across areas (the
     agreement file is refused otherwise), so the order of the WHEN branches does not matter."""
     code = sa.func.trim(rows.c[agreement.mapping.dimension])
@@ -53,12 +53,12 @@ def area_expression(agreement: Agreement, rows: sa.Table = ledger_rows) -> sa.Co
     return sa.case(*whens, else_=sa.null())
 
 
-def account_class(rows: sa.Table = ledger_rows) -> sa.ColumnElement[str]:
+def account_class(rows: sa.FromClause = ledger_rows) -> sa.ColumnElement[str]:
     """The account class: the first character of the account number."""
     return sa.func.substr(sa.func.trim(rows.c.account), 1, 1)
 
 
-def reason_expression(agreement: Agreement, rows: sa.Table = ledger_rows) -> sa.ColumnElement[str]:
+def reason_expression(agreement: Agreement, rows: sa.FromClause = ledger_rows) -> sa.ColumnElement[str]:
     """Why a row does not count ('' when it does), in :data:`samordning.followup.REASONS`' order. Nested so
     that a NULL period or code falls to its reason (``NULL IN (…)`` is not true)."""
     mapped = sa.case((area_expression(agreement, rows).is_(None), "no_area"), else_="")
@@ -81,13 +81,19 @@ def summary(engine: sa.Engine, agreement: Agreement, *, in_force_only: bool = Tr
     ``amount_ore`` (int64) and ``in_force``. Rows of replaced months are left out unless ``in_force_only`` is
     False. The frame is small (a few rows per upload and month), whatever the size of the ledger.
     """
-    reason = reason_expression(agreement).label("reason")
-    area = area_expression(agreement).label("area")
-    klass = account_class().label("account_class")
-    query = (sa.select(ledger_rows.c.upload_id, ledger_rows.c.period, area, klass, reason,
-                       sa.func.count().label("rows"), sa.func.sum(ledger_rows.c.amount_ore).label("amount_ore"))
-             .where(_agreement_rows(agreement))
-             .group_by(ledger_rows.c.upload_id, ledger_rows.c.period, area, klass, reason))
+    # First the sums per stored code (an index covers them in this order for the default dimension: read in
+    # order, no sort), then the classification of those few groups and the sums per class.
+    dimension = ledger_rows.c[agreement.mapping.dimension]
+    codes = list(dict.fromkeys([ledger_rows.c.upload_id, ledger_rows.c.period, ledger_rows.c.row_kind,
+                                ledger_rows.c.account, dimension]))
+    per_code = (sa.select(*codes, sa.func.count().label("n"), sa.func.sum(ledger_rows.c.amount_ore).label("ore"))
+                .where(_agreement_rows(agreement)).group_by(*codes).subquery())
+    reason = reason_expression(agreement, per_code).label("reason")
+    area = area_expression(agreement, per_code).label("area")
+    klass = account_class(per_code).label("account_class")
+    query = (sa.select(per_code.c.upload_id, per_code.c.period, area, klass, reason,
+                       sa.func.sum(per_code.c.n).label("rows"), sa.func.sum(per_code.c.ore).label("amount_ore"))
+             .group_by(per_code.c.upload_id, per_code.c.period, area, klass, reason))
     months = (sa.select(upload_months.c.upload_id, upload_months.c.period)
               .join(uploads, uploads.c.id == upload_months.c.upload_id)
               .where(uploads.c.agreement_id == agreement.id, upload_months.c.replaced_by.is_(None)))
@@ -96,6 +102,7 @@ def summary(engine: sa.Engine, agreement: Agreement, *, in_force_only: bool = Tr
         active = conn.execute(months).all()
     frame = pd.DataFrame(groups, columns=["upload_id", "period", "area", "account_class", "reason", "rows",
                                           "amount_ore"])
+    frame["rows"] = [int(v) for v in frame["rows"]]
     frame = frame.astype({"upload_id": "int64", "rows": "int64", "period": object, "area": object})
     frame["amount_ore"] = [int(v) for v in frame["amount_ore"]]  # PostgreSQL sums bigint as numeric
     frame["amount_ore"] = frame["amount_ore"].astype("int64")

@@ -23,8 +23,6 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from samordning.errors import SamordningError
 from samordning.queries import in_force_condition
@@ -117,8 +115,22 @@ class Store:
         else:  # SQLite: the writing transaction's BEGIN IMMEDIATE already serialises migrations
             yield
 
+    def _at_head(self) -> bool:
+        """Whether the schema is already the newest (one query; spares every command loading Alembic)."""
+        head = max(p.name.split("_")[0] for p in (Path(__file__).parent / "migrations" / "versions").glob("0*.py"))
+        try:
+            with self.engine.connect() as conn:
+                return conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == head
+        except sa.exc.DBAPIError:
+            return False
+
     def upgrade(self) -> None:
         """Bring the schema to the newest version (creates it in an empty database)."""
+        if self._at_head():
+            return
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         try:
