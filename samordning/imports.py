@@ -145,5 +145,3 @@ def classified_rows(store: Store, agreement: Agreement) -> pd.DataFrame:
     figures are computed in the database by :mod:`samordning.figures`; this is for tests and small stores."""
     return classify(store.rows_in_force(agreement.id), agreement)
 
-
-ledger = classified_rows  # the old name (not Store.ledger, which gives the rows unclassified)

@@ -125,7 +125,8 @@ def summary(engine: sa.Engine, agreement: Agreement, *, in_force_only: bool = Tr
 @dataclass(frozen=True, slots=True)
 class RowFilter:
     """Which rows: those in force (or every row of one upload, in force or not), optionally of a quarter, an
-    area, a reason ('' for the rows that count; None for all) and up to a month."""
+    area, an account class, a reason ('' for the rows that count; None for all), up to a month, and whose text
+    holds a string (any case)."""
 
     upload_id: int | None = None
     quarter: str | None = None
@@ -134,6 +135,8 @@ class RowFilter:
     through: str | None = None        # "YYYY-MM": rows of that month or earlier, and rows without a period
     dated_or_total: bool = False      # leave out rows without a period unless they are total rows
     left_out: bool = False            # only the rows left out (any reason)
+    account_class: str | None = None  # the first character of the account
+    text: str | None = None           # the row's text contains this, in any case
 
 
 ROW_FIELDS = ("upload_id", "filename", *ROW_COLUMNS, "area", "reason", "in_force")
@@ -159,6 +162,10 @@ def _row_query(agreement: Agreement, where: RowFilter) -> sa.Select:
         query = query.where(sa.or_(ledger_rows.c.period.is_(None), ledger_rows.c.period <= where.through))
     if where.left_out:
         query = query.where(reason != "")
+    if where.account_class is not None:
+        query = query.where(account_class() == where.account_class)
+    if where.text is not None:  # lower() is Unicode-aware on SQLite too (the store registers Python's)
+        query = query.where(sa.func.lower(ledger_rows.c.text).contains(where.text.lower(), autoescape=True))
     if where.dated_or_total:
         query = query.where(sa.or_(ledger_rows.c.period.is_not(None), ledger_rows.c.row_kind == "total"))
     return query
@@ -208,7 +215,18 @@ def stream_rows(engine: sa.Engine, agreement: Agreement, where: RowFilter = RowF
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(query)
         for part in result.partitions():
-            yield [Row(*values[:-1], bool(values[-1]), _quarter(values[5])) for values in part]  # type: ignore[misc]
+            yield [_row(values) for values in part]
+
+
+def _row(values: Sequence[object]) -> Row:
+    return Row(*values[:-1], bool(values[-1]), _quarter(values[5]))  # type: ignore[arg-type, misc]
+
+
+def page(engine: sa.Engine, agreement: Agreement, where: RowFilter, offset: int, limit: int) -> list[Row]:
+    """``limit`` rows of ``where`` from the ``offset``-th on, in ledger order: what a view shows at a time."""
+    query = _row_query(agreement, where).order_by(ledger_rows.c.id).offset(offset).limit(limit)
+    with engine.connect() as conn:
+        return [_row(values) for values in conn.execute(query)]
 
 
 def count_and_sum(engine: sa.Engine, agreement: Agreement, where: RowFilter = RowFilter()) -> tuple[int, int]:
@@ -256,6 +274,10 @@ class RowSet:
     def __iter__(self) -> Iterator[Row]:
         for chunk in self.chunks():
             yield from chunk
+
+    def page(self, offset: int, limit: int) -> list[Row]:
+        """``limit`` rows from the ``offset``-th on."""
+        return page(self.engine, self.agreement, self.where, offset, limit)
 
     def frame(self) -> pd.DataFrame:
         """Every row as a frame: for tests and small selections only."""

@@ -91,6 +91,12 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA busy_timeout=60000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # SQLite's own lower() folds only ASCII; Python's folds Å, Ä and Ö as PostgreSQL does (a text search).
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)  # type: ignore[attr-defined]
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _sqlite_begin(conn: sa.engine.Connection) -> None:
@@ -340,8 +346,6 @@ class Store:
         frame["amount_ore"] = frame["amount_ore"].astype("int64")
         frame["in_force"] = frame["in_force"].astype(bool)
         return _none_for_null(frame, "period")
-
-    ledger = rows_in_force  # the old name, still called by the dashboard until it moves onto the engine
 
     # -- payments and withholdings -------------------------------------------------------------------
 

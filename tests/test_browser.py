@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from samordning.agreement import load_agreement
 from samordning.check import check
 from samordning.followup import key_figures, quarterly
-from samordning.imports import ledger
+from samordning.imports import classified_rows
 from samordning.money import format_kr
 from samordning.store import Store
 from samordning.ui.dashboard.app import tabs_for
@@ -166,7 +166,7 @@ def cards(page: object) -> dict[str, str]:
 def test_council_sees_key_figures_in_swedish(council: Served, open_page: Callable[..., object], width: int,
                                              height: int) -> None:
     agreement = load_agreement(AGREEMENT)
-    expected = {f.key: kr(f.ore) for f in key_figures(agreement, ledger(council.store(), agreement))}
+    expected = {f.key: kr(f.ore) for f in key_figures(agreement, classified_rows(council.store(), agreement))}
     page = open_page(council.url, width, height)
     screenshot(page, f"oversikt-{width}x{height}")
     shown = cards(page)
@@ -187,7 +187,7 @@ def test_council_sees_key_figures_in_swedish(council: Served, open_page: Callabl
 
 def test_quarter_chart_swedish_axes_and_area_filter(council: Served, open_page: Callable[..., object]) -> None:
     agreement = load_agreement(AGREEMENT)
-    by_area = quarterly(agreement, ledger(council.store(), agreement), by_area=True)
+    by_area = quarterly(agreement, classified_rows(council.store(), agreement), by_area=True)
     page = open_page(council.url)
     show_tab(page, "Kvartal")
     wait_for_chart(page)
@@ -292,7 +292,7 @@ def test_controller_uploads_confirms_and_sees_refusal(controller: Served, open_p
     assert len(controller.store().uploads(agreement.id)) == len(before) + 1
 
     show_tab(page, "Översikt")
-    rows = ledger(controller.store(), agreement)
+    rows = classified_rows(controller.store(), agreement)
     expected = {f.key: kr(f.ore) for f in key_figures(agreement, rows)}
     page.wait_for_function(  # type: ignore[attr-defined]
         "e => document.querySelector('.smd-app .card[data-key=actual] .value').innerText.replace(/\\s/g, ' ') == e",

@@ -17,7 +17,7 @@ from openpyxl import Workbook, load_workbook
 from samordning.agreement import Agreement, load_agreement
 from samordning.demo import write_examples
 from samordning.followup import key_figures, quarterly
-from samordning.imports import import_export, ledger
+from samordning.imports import classified_rows, import_export
 from samordning.money import format_kr
 from samordning.store import Store
 from samordning.ui import charts
@@ -28,7 +28,7 @@ from samordning.ui.dashboard.tabs.comments import CommentForm, CommentsTab
 from samordning.ui.dashboard.tabs.payments import PaymentForm, PaymentsTab, WithholdingForm
 from samordning.ui.dashboard.tabs.quarters import QuartersTab
 from samordning.ui.dashboard.tabs.report import FinalizeForm, ReportTab, SignoffForm
-from samordning.ui.dashboard.tabs.transactions import TransactionsTab
+from samordning.ui.dashboard.tabs.transactions import PAGE_ROWS, TransactionsTab
 from samordning.ui.dashboard.tabs.upload import UploadTab
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +76,7 @@ def button(widget: object, description: str) -> object:
 
 def test_overview_cards_are_the_engines_key_figures(store: Store, agreement: Agreement) -> None:
     app = make_app(store)
-    figures = key_figures(agreement, ledger(store, agreement))
+    figures = key_figures(agreement, classified_rows(store, agreement))
     overview = app.view(0)
     shown = text(overview.cards.value)
     for f in figures:
@@ -126,7 +126,7 @@ def test_area_filter_swaps_drawn_charts_and_updates_table(store: Store, agreemen
             assert has_class(box, "smd-hidden") == (key != social.key)
     assert [list(stack.children) for stack in view.stacks] == [[pair[i] for pair in view.boxes.values()]
                                                               for i in range(2)]
-    by_area = quarterly(agreement, ledger(store, agreement), by_area=True)
+    by_area = quarterly(agreement, classified_rows(store, agreement), by_area=True)
     mine = by_area[by_area["area"] == social.key]
     assert list(view.chart.data[1].y) == [int(v) / 100 for v in mine["actual_ore"]]
     assert social.name in view.chart.layout.title.text
@@ -152,7 +152,7 @@ def test_drill_from_quarter_to_its_rows(store: Store, agreement: Agreement) -> N
     tx = app.tab(TransactionsTab)
     assert app.tabs.selected_index == app.kinds.index(TransactionsTab)
     assert (tx.quarter.value, tx.area.value) == ("2023Q1", agreement.areas[0].key)
-    rows = tx.selection()
+    rows = tx.selection().frame()
     assert int(rows["amount_ore"].sum()) == 47_773_375  # 477 733,75 kr, the figure in the chart
     assert "477 733,75 kr" in text(tx.summary.value)
     assert set(rows["filename"]) == {"huvudbok_2023_kv1.xlsx"}
@@ -163,10 +163,39 @@ def test_left_out_rows_are_listable_by_reason(store: Store, agreement: Agreement
     app = make_app(store)
     tx = app.show(TransactionsTab)
     tx.reason.value = "total"
-    rows = tx.selection()
+    rows = tx.selection().frame()
     assert len(rows) == 3 and set(rows["reason"]) == {"total"}  # one Summa row per example export
     tx.reason.value = "*"
-    assert len(tx.selection()) == len(ledger(store, agreement))
+    assert len(tx.selection()) == len(classified_rows(store, agreement))
+
+
+def test_transactions_are_shown_a_page_at_a_time_with_the_filters_count_and_sum(store: Store,
+                                                                                agreement: Agreement) -> None:
+    app = make_app(store)
+    tx = app.show(TransactionsTab)
+    tx.reason.value = "*"
+    every = classified_rows(store, agreement)  # the ledger in order, as the old path loaded it
+    assert PAGE_ROWS < len(every) < 2 * PAGE_ROWS  # the demo: two pages
+    assert f"{len(every)} rader, summa {kr(int(every['amount_ore'].sum()), True)}" in text(tx.summary.value)
+    assert f"visar rad 1–{PAGE_ROWS}" in text(tx.summary.value)
+
+    def sources(rows: pd.DataFrame) -> list[str]:
+        return [f"{r.filename}:{int(r.excel_row)}" for r in rows.itertuples()]
+
+    def shown() -> list[str]:
+        return re.findall(r"<td[^>]*>([^<]+\.xlsx:\d+)</td>", tx.table.value)
+
+    assert shown() == sources(every.iloc[:PAGE_ROWS]) and tx.previous.disabled
+    button(tx.widget, "Nästa").click()
+    assert shown() == sources(every.iloc[PAGE_ROWS:]) and not tx.previous.disabled and tx.next.disabled
+    assert f"visar rad {PAGE_ROWS + 1}–{len(every)}" in text(tx.summary.value)
+    button(tx.widget, "Föregående").click()
+    assert shown() == sources(every.iloc[:PAGE_ROWS])
+    tx.text.value = "lön"  # a filter: its count and sum from the database, back to its first page
+    wanted = every[every["text"].fillna("").str.contains("lön", case=False, regex=False)]
+    assert 0 < len(wanted) < len(every)
+    assert f"{len(wanted)} rader, summa {kr(int(wanted['amount_ore'].sum()), True)}" in text(tx.summary.value)
+    assert shown() == sources(wanted.iloc[:PAGE_ROWS])
 
 
 def test_excel_export_of_a_selection_is_exact_and_formula_free(store: Store, agreement: Agreement,
@@ -189,7 +218,8 @@ def test_excel_export_of_a_selection_is_exact_and_formula_free(store: Store, agr
     header = [c.value for c in sheet[1]]
     amounts = [sheet.cell(r, header.index("Belopp") + 1).value for r in range(2, sheet.max_row + 1)]
     expected = tx.selection()
-    assert sum(Decimal(str(a)) for a in amounts) == Decimal(int(expected["amount_ore"].sum())) / 100
+    assert len(amounts) == len(expected) > 0
+    assert sum(Decimal(str(a)) for a in amounts) == Decimal(expected.total_ore) / 100
     texts = [sheet.cell(r, header.index("Text") + 1) for r in range(2, sheet.max_row + 1)]
     hyperlink = next(c for c in texts if str(c.value).startswith("=HYPERLINK"))
     assert hyperlink.data_type == "s"  # text, never a formula
@@ -205,7 +235,7 @@ def test_upload_preview_confirm_and_revert(store: Store, agreement: Agreement, t
     buffer = io.BytesIO()
     wb.save(buffer)
     before = len(store.uploads(agreement.id))
-    rows = ledger(store, agreement)
+    rows = classified_rows(store, agreement)
     counted = rows[rows["reason"] == ""]
     march = int(counted.loc[counted["period"] == "2023-03", "amount_ore"].sum())
     q1 = int(counted.loc[counted["quarter"] == "2023Q1", "amount_ore"].sum())
@@ -348,7 +378,7 @@ def test_agreement_named_in_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_quarter_figure_is_ibcs_and_swedish(store: Store, agreement: Agreement) -> None:
-    table = quarterly(agreement, ledger(store, agreement))
+    table = quarterly(agreement, classified_rows(store, agreement))
     fig = charts.quarter_figure(table)
     advance, actual, variance = fig.data
     assert advance.marker.color == "rgba(0,0,0,0)" and advance.marker.line.width == 2  # plan outlined
@@ -387,7 +417,7 @@ def test_narrative_written_by_a_controller_is_shown_to_the_council(store: Store,
     council = make_app(store)
     shown = text(council.show(AreasTab).narratives.value)
     social = agreement.area("social")
-    by_area = quarterly(agreement, ledger(store, agreement), by_area=True)
+    by_area = quarterly(agreement, classified_rows(store, agreement), by_area=True)
     actual = int(by_area.loc[by_area["area"] == "social", "actual_ore"].sum())
     # Beside the area's own figures: 3 × 664 875 kr advanced to the area (half of each 1 329 750 kr).
     assert f"{social.name} Förskott hittills 1 994 625 kr · utfall {kr(actual)}" in shown

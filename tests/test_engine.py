@@ -19,7 +19,7 @@ from samordning.agreement import Agreement, load_agreement
 from samordning.demo import write_examples
 from samordning.figures import Figures
 from samordning.followup import classify, forecast, key_figures, left_out_summary, quarterly
-from samordning.imports import classified_rows, import_export
+from samordning.imports import import_export
 from samordning.queries import RowFilter, count_and_sum, rows_frame, stream_rows, summary
 from samordning.store import Store
 
@@ -135,14 +135,6 @@ def test_streamed_rows_have_the_classification_of_classify(loaded: tuple[Store, 
     got = rows_frame(stream_rows(store.engine, agreement, RowFilter(upload_id=first)))
     assert got["in_force"].tolist() == whole["in_force"].tolist()
     assert got["reason"].tolist() == whole["reason"].tolist()
-
-
-def test_classified_rows_keep_their_old_name(loaded: tuple[Store, Agreement]) -> None:
-    from samordning.imports import ledger
-
-    store, agreement = loaded
-    pd.testing.assert_frame_equal(ledger(store, agreement), classified_rows(store, agreement))
-    pd.testing.assert_frame_equal(store.ledger(agreement.id), store.rows_in_force(agreement.id))
 
 
 def test_the_reports_row_counts_from_the_sums_equal_a_count_of_its_rows(loaded: tuple[Store, Agreement]) -> None:

@@ -142,7 +142,7 @@ def test_own_headers_are_mapped_by_hand_and_the_mapping_is_reused(tmp_path: Path
     out = capsys.readouterr().out
     assert "Kolumnkoppling (given nu; sparas för filer med samma rubriker): datum = 'Bokf.dag'" in out
     store = Store.open(db)
-    actual, left, _ = figures(store.ledger(AGREEMENT.id))
+    actual, left, _ = figures(store.rows_in_force(AGREEMENT.id))
     assert actual == EXPECTED and left == {"outside_period": 1, "not_cost": 1, "no_area": 1}
     # The next export of the same report, with other rows, is read with the saved mapping.
     again = read_export(path.read_bytes(), "g_igen.xlsx", saved=store.column_mappings())

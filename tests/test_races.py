@@ -17,7 +17,7 @@ from test_storage import db_url  # noqa: F401  (the SQLite / PostgreSQL fixture)
 from samordning.agreement import load_agreement
 from samordning.errors import SamordningError
 from samordning.followup import quarterly, withholding_cap
-from samordning.imports import commit_import, ledger, prepare_import
+from samordning.imports import classified_rows, commit_import, prepare_import
 from samordning.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +113,7 @@ def test_two_imports_of_one_month_leave_one_upload_in_force(db_url: str) -> None
         assert len(in_force) == 1                                 # … and January is one upload's
         assert in_force[0] == max(int(o[1]) for o in outcomes)    # the later commit's (it replaced the other)
         winner = [o for o in outcomes if int(o[1]) == in_force[0]]
-        q1 = quarterly(agreement, ledger(store, agreement))
+        q1 = quarterly(agreement, classified_rows(store, agreement))
         actual = int(q1.loc[q1["quarter"] == "2023Q1", "actual_ore"].iloc[0])
         # 100 000 kr or 200 000 kr (the winner's), plus the trial's öre: never the two added up (300 000 kr)
         assert actual in (10_000_000 + trial, 20_000_000 + trial)

@@ -19,7 +19,7 @@ from samordning.cli import main
 from samordning.demo import write_examples
 from samordning.errors import SamordningError
 from samordning.followup import key_figures, quarterly
-from samordning.imports import import_export, ledger
+from samordning.imports import classified_rows, import_export
 from samordning.money import format_kr
 from samordning.report import build_report
 from samordning.store import Store
@@ -74,7 +74,7 @@ class ExternalLinks(HTMLParser):
 
 
 def engine(store: Store, agreement: Agreement) -> tuple[list, object]:
-    rows = ledger(store, agreement)
+    rows = classified_rows(store, agreement)
     payments = store.payments(agreement.id)
     return key_figures(agreement, rows, payments), quarterly(agreement, rows, payments=payments)
 

@@ -23,7 +23,7 @@ from samordning.agreement import Agreement, load_agreement
 from samordning.cli import main
 from samordning.errors import SamordningError
 from samordning.followup import quarterly, withholding_cap
-from samordning.imports import import_export, ledger
+from samordning.imports import classified_rows, import_export
 from samordning.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ def test_same_file_twice_changes_nothing(db_url: str, agreement: Agreement, tmp_
     assert not first.duplicate and second.duplicate
     assert second.upload_id == first.upload_id
     assert len(store.uploads(agreement.id)) == 1
-    assert len(store.ledger(agreement.id)) == 1
+    assert len(store.rows_in_force(agreement.id)) == 1
 
 
 def test_correction_replaces_months_and_reinstate_brings_back(db_url: str, agreement: Agreement,
@@ -100,27 +100,27 @@ def test_correction_replaces_months_and_reinstate_brings_back(db_url: str, agree
     # Upload 1 covers Jan–Mar: 100 000,00 kr of salary a month on 7301 → Q1 actual 300 000,00 kr.
     original = export(tmp_path / "q1.xlsx", [(f"2023-0{m}-25", "5011", "7301", "100000,00") for m in (1, 2, 3)])
     first = import_export(store, agreement, "q1.xlsx", original.read_bytes(), user="anna")
-    assert q(quarterly(agreement, ledger(store, agreement)), "2023Q1") == 30_000_000
+    assert q(quarterly(agreement, classified_rows(store, agreement)), "2023Q1") == 30_000_000
     # Upload 2 re-exports March after a correction: 120 000,50 kr → Q1 = 200 000,00 + 120 000,50.
     march = export(tmp_path / "mars.xlsx", [("2023-03-25", "5011", "7301", "120000,50")])
     second = import_export(store, agreement, "mars.xlsx", march.read_bytes(), user="anna")
     assert second.replaced == {"2023-03": [first.upload_id]}
-    assert q(quarterly(agreement, ledger(store, agreement)), "2023Q1") == 32_000_050
+    assert q(quarterly(agreement, classified_rows(store, agreement)), "2023Q1") == 32_000_050
     history = store.uploads(agreement.id).set_index("id")
     assert history.loc[first.upload_id, "status"] == "delvis ersatt"
     assert history.loc[first.upload_id, "active_periods"] == ["2023-01", "2023-02"]
     assert history.loc[second.upload_id, "status"] == "aktiv"
     # The replaced rows are still there, listed as not in force.
-    rows = store.ledger(agreement.id, upload_id=first.upload_id)
+    rows = store.rows_in_force(agreement.id, upload_id=first.upload_id)
     assert rows["in_force"].tolist() == [True, True, False]
 
     # Bringing upload 1 back makes its March count again and sets upload 2 aside.
     stepped = store.reinstate(agreement.id, first.upload_id, user="bertil")
     assert stepped == {"2023-03": [second.upload_id]}
-    assert q(quarterly(agreement, ledger(store, agreement)), "2023Q1") == 30_000_000
+    assert q(quarterly(agreement, classified_rows(store, agreement)), "2023Q1") == 30_000_000
     assert store.uploads(agreement.id).set_index("id").loc[second.upload_id, "status"] == "ersatt"
     store.reinstate(agreement.id, second.upload_id, user="bertil")
-    assert q(quarterly(agreement, ledger(store, agreement)), "2023Q1") == 32_000_050
+    assert q(quarterly(agreement, classified_rows(store, agreement)), "2023Q1") == 32_000_050
     actions = store.events(agreement.id)["action"].tolist()
     assert actions == ["imported", "imported", "reinstated", "reinstated"]
 
@@ -173,7 +173,7 @@ def test_registered_payments_replace_the_plan_where_they_exist(db_url: str, agre
     store = Store.open(db_url)
     store.add_payment(agreement_id=agreement.id, quarter="2023Q1", amount_ore=100_000_000, invoice_no="F1",
                       invoiced_on=dt.date(2023, 1, 2), paid_on=dt.date(2023, 1, 30), user="anna")
-    table = quarterly(agreement, ledger(store, agreement), payments=store.payments(agreement.id))
+    table = quarterly(agreement, classified_rows(store, agreement), payments=store.payments(agreement.id))
     assert table["source"].tolist() == ["registrerad", "plan", "plan"]
     assert table["advance_ore"].tolist() == [100_000_000, 132_975_000, 132_975_000]
     assert table["planned_ore"].tolist() == [132_975_000] * 3
@@ -281,7 +281,7 @@ def test_two_processes_importing_at_once_both_land(db_url: str, tmp_path: Path) 
     store = Store.open(db_url)
     assert sorted(store.uploads(agreement.id)["filename"]) == ["arbete.xlsx", "social.xlsx"]
     # 100 + 200 + … + 900 kr in each file.
-    assert int(store.ledger(agreement.id)["amount_ore"].sum()) == 2 * 4_500_00
+    assert int(store.rows_in_force(agreement.id)["amount_ore"].sum()) == 2 * 4_500_00
 
 
 def test_database_from_the_first_schema_is_upgraded_with_its_data(db_url: str, agreement: Agreement) -> None:
@@ -316,7 +316,7 @@ def test_database_from_the_first_schema_is_upgraded_with_its_data(db_url: str, a
     assert history.loc[1, "status"] == "delvis ersatt" and history.loc[2, "status"] == "aktiv"
     assert history.loc[1, "sha256"] == "0" * 63 + "1"
     # Jan + Feb of upload 1 (100 000 kr each) and March of upload 2 (200 000 kr): the newest upload wins.
-    assert q(quarterly(agreement, ledger(store, agreement)), "2023Q1") == 40_000_000
+    assert q(quarterly(agreement, classified_rows(store, agreement)), "2023Q1") == 40_000_000
     assert store.events(agreement.id)["action"].tolist() == ["imported", "imported"]
     assert store.upload_content(agreement.id, 1) == ("fil1.xlsx", b"xyz")
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
-import sqlalchemy as sa
 
 from samordning import rules
 from samordning.agreement import Agreement, quarter_label
@@ -78,7 +77,7 @@ class EconomicReport:
     findings: list[Finding]
     uploads: pd.DataFrame             # the uploads whose rows are behind the figures
     transactions: RowSet              # the counted rows behind the figures, with file, sheet and Excel row
-    left_out: LeftOutRows             # rows of the covered months left out, with their reason
+    left_out: RowSet                  # rows of the covered months left out, with their reason
     left_out_summary: pd.DataFrame    # the same per reason: reason, label, rows, amount_ore
     narratives: pd.DataFrame          # reporting back on the assignment (§7): current text per area / agreement
     signoffs: dict[str, dict[str, object]]   # party role -> name, title, signed_on (the newest entry)
@@ -143,8 +142,8 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
         comments=comments.reset_index(drop=True), findings=check(agreement), uploads=uploads,
         transactions=RowSet(store.engine, agreement, RowFilter(reason="", through=last_month),
                             (covered.counted_rows(), covered.counted_ore())),
-        left_out=LeftOutRows(store.engine, agreement, RowFilter(through=last_month, dated_or_total=True,
-                                                                 left_out=True), left_summary),
+        left_out=RowSet(store.engine, agreement, RowFilter(through=last_month, dated_or_total=True, left_out=True),
+                        (int(left_summary["rows"].sum()), int(left_summary["amount_ore"].sum()))),
         left_out_summary=left_summary,
         narratives=_narratives(store, agreement, covered_quarters), signoffs=store.signoffs(agreement.id, quarter),
         since=since, changes=changes, presented_on=presented_on,
@@ -161,42 +160,6 @@ def _narratives(store: Store, agreement: Agreement, covered_quarters: list[str])
                   .sort_values(["_order", "id"], kind="stable").drop(columns="_order"))
     narratives = narratives.astype({"quarter": object, "area": object})
     return narratives.where(narratives.notna(), None).reset_index(drop=True)
-
-
-class LeftOutRows(RowSet):
-    """The rows left out, read from the database when asked for. ``groupby("reason")["amount_ore"].agg(["count",
-    "sum"])`` is what ``ui/document.py`` asks of the report's ``left_out`` today; it is answered from the sums
-    (the report's ``left_out_summary``), not from every row. To go when the HTML writer reads the summary."""
-
-    def __init__(self, engine: sa.Engine, agreement: Agreement, where: RowFilter, per_reason: pd.DataFrame) -> None:
-        super().__init__(engine, agreement, where,
-                         (int(per_reason["rows"].sum()), int(per_reason["amount_ore"].sum())))
-        self.per_reason = per_reason
-
-    def groupby(self, by: str) -> _PerReason:
-        if by != "reason":
-            raise NotImplementedError(by)
-        return _PerReason(self.per_reason)
-
-
-class _PerReason:
-    def __init__(self, per_reason: pd.DataFrame) -> None:
-        self.per_reason = per_reason
-
-    def __getitem__(self, column: str) -> _PerReason:
-        if column != "amount_ore":
-            raise NotImplementedError(column)
-        return self
-
-    def agg(self, how: list[str]) -> pd.DataFrame:
-        if list(how) != ["count", "sum"]:
-            raise NotImplementedError(how)
-        summary = self.per_reason
-        return pd.DataFrame({"count": summary["rows"].to_numpy(), "sum": summary["amount_ore"].to_numpy()},
-                            index=pd.Index(summary["reason"], name="reason"))
-
-
-Report = EconomicReport  # the name ui/document.py imports; EconomicReport is not agreement.Report (§7 settings)
 
 
 def _changes_since_final(store: Store, agreement: Agreement, by_area: pd.DataFrame

@@ -2,7 +2,7 @@
 PDF printed from that HTML by headless Chromium, with page numbers and the agreement id in the footer.
 
 This is the UI layer's writer: the chart is the dashboard's own figure builder (plotly figures from the
-follow-up tables, no widgets). The domain (:mod:`samordning.report`) gathers the :class:`Report` and writes
+follow-up tables, no widgets). The domain (:mod:`samordning.report`) gathers the :class:`EconomicReport` and writes
 the Excel file. :func:`report_file` is what the CLI and the dashboard call for a file in any of the three
 formats; :func:`renderer` is what they hand to :func:`samordning.report.finalize`.
 """
@@ -19,8 +19,7 @@ from pathlib import Path
 
 from samordning.agreement import Agreement
 from samordning.errors import SamordningError
-from samordning.followup import REASONS
-from samordning.report import Report, build_report, report_format
+from samordning.report import EconomicReport, build_report, report_format
 from samordning.store import Store
 from samordning.ui.fragments import env
 
@@ -30,7 +29,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=15000"]
 
 
-def _chart(r: Report) -> str:
+def _chart(r: EconomicReport) -> str:
     from samordning.ui import charts  # plotly: only for HTML and PDF, not for an Excel file
 
     figure = charts.quarter_figure(r.quarters, f"{charts.QUARTER_TITLE} – alla områden")
@@ -39,13 +38,12 @@ def _chart(r: Report) -> str:
                           config={"displaylogo": False, "responsive": False, "staticPlot": False})
 
 
-def write_html(r: Report, *, for_print: bool = False) -> bytes:
+def write_html(r: EconomicReport, *, for_print: bool = False) -> bytes:
     from plotly.offline import get_plotlyjs
 
     html = env.get_template("report.html.j2").render(
-        r=r, a=r.agreement, names=r.area_names, chart=_chart(r), plotlyjs=get_plotlyjs(), reasons=REASONS,
-        for_print=for_print, left_out=r.left_out.groupby("reason")["amount_ore"].agg(["count", "sum"]),
-    )
+        r=r, a=r.agreement, names=r.area_names, chart=_chart(r), plotlyjs=get_plotlyjs(),
+        for_print=for_print)
     return html.encode("utf-8")
 
 
@@ -58,7 +56,7 @@ def chromium() -> str:
     return found
 
 
-def write_pdf(r: Report) -> bytes:
+def write_pdf(r: EconomicReport) -> bytes:
     browser = chromium()
     with tempfile.TemporaryDirectory(prefix="samordning-rapport-") as tmp:
         page, pdf = Path(tmp) / "rapport.html", Path(tmp) / "rapport.pdf"
@@ -74,7 +72,7 @@ def write_pdf(r: Report) -> bytes:
         return pdf.read_bytes()
 
 
-def renderer(suffix: str) -> Callable[[Report], bytes]:
+def renderer(suffix: str) -> Callable[[EconomicReport], bytes]:
     """The writer for a file ending in ``suffix`` (``.xlsx``, ``.pdf`` or ``.html``); an unknown one is refused."""
     suffix = report_format(suffix)
     if suffix == ".xlsx":
@@ -85,7 +83,8 @@ def renderer(suffix: str) -> Callable[[Report], bytes]:
 
 
 def report_file(store: Store, agreement: Agreement, suffix: str, quarter: str | None = None,
-                made_on: dt.date | None = None, *, presented_on: dt.date | None = None) -> tuple[Report, bytes]:
+                made_on: dt.date | None = None, *,
+                presented_on: dt.date | None = None) -> tuple[EconomicReport, bytes]:
     """The report up to ``quarter`` (the newest with data by default) as the bytes of an ``.xlsx``, ``.pdf`` or
     ``.html`` file."""
     render = renderer(suffix)

@@ -200,8 +200,8 @@ def app() -> ipw.Widget:
         view = App(store, default.resolve(), controller=os.environ.get(ROLE_ENV) == "controller", choices=choices)
         for area in (ALL, *view.state.area_names):  # the charts of every area filter, ready before anyone asks
             quarters.figures(view.state, area)
-        # The loaded rows are millions of long-lived objects on a large store; keep the garbage collector from
-        # walking them on every widget message while the page loads.
+        # What is loaded now lives as long as the page (modules, widgets, charts); keep the garbage collector
+        # from walking it on every widget message while the page loads.
         gc.collect()
         gc.freeze()
         wait_for_request()

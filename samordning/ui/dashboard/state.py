@@ -2,6 +2,11 @@
 
 A :class:`State` is never changed: a write goes through :class:`Actions` (write → reload → message), which
 makes a new one. What only some tabs need is read when a tab first asks for it.
+
+The state holds sums, not rows: :func:`samordning.queries.summary` (rows and öre per upload, month, area, account
+class and reason, computed in the database) is what every figure is computed from, by the follow-up's own rules —
+the same as the CLI and the report. Rows are read only when a view shows them, a page at a time
+(:meth:`State.rows`), so a page's kernel stays small whatever the size of the ledger.
 """
 
 from __future__ import annotations
@@ -21,11 +26,12 @@ from samordning.followup import (
     Forecast,
     advances,
     area_totals,
-    classify,
+    counted,
     forecast,
     key_figures,
     quarterly,
 )
+from samordning.queries import RowFilter, RowSet, summary
 from samordning.store import Store
 from samordning.ui.dashboard.html import message
 
@@ -38,7 +44,7 @@ class State:
 
     agreement: Agreement
     path: Path
-    rows: pd.DataFrame                 # classified ledger rows in force
+    sums: pd.DataFrame                 # queries.summary(): rows and öre per upload, month, area, class, reason
     quarters: pd.DataFrame             # quarterly(), all areas
     quarters_by_area: pd.DataFrame     # quarterly(by_area=True)
     figures: list[Figure]
@@ -56,15 +62,15 @@ class State:
     def load(cls, store: Store, path: Path) -> State:
         agreement = load_agreement(path)
         revision = store.revision(agreement.id)
-        rows = classify(store.ledger(agreement.id), agreement)
+        sums = summary(store.engine, agreement)
         payments = store.payments(agreement.id)
         plan = advances(agreement, payments)
-        fc = forecast(agreement, rows, payments=payments, plan=plan)
+        fc = forecast(agreement, sums, payments=payments, plan=plan)
         return cls(
-            agreement=agreement, path=path, rows=rows,
-            quarters=quarterly(agreement, rows, payments=payments),
-            quarters_by_area=quarterly(agreement, rows, by_area=True, payments=payments),
-            figures=key_figures(agreement, rows, payments, fc=fc, plan=plan), forecast=fc,
+            agreement=agreement, path=path, sums=sums,
+            quarters=quarterly(agreement, sums, payments=payments),
+            quarters_by_area=quarterly(agreement, sums, by_area=True, payments=payments),
+            figures=key_figures(agreement, sums, payments, fc=fc, plan=plan), forecast=fc,
             findings=check(agreement), uploads=store.uploads(agreement.id), payments=payments,
             withholdings=store.withholdings(agreement.id), comments=store.comments(agreement.id),
             store=store, revision=revision,
@@ -90,12 +96,32 @@ class State:
     @functools.cached_property
     def sources(self) -> dict[str, str]:
         """For each quarter, the uploads its figures come from: ``"3 (huvudbok_2023_kv3.xlsx)"``."""
-        rows = self.rows[self.rows["reason"] == ""]
-        if rows.empty:
+        pairs = counted(self.sums)[["quarter", "upload_id"]].dropna(subset=["quarter"]).drop_duplicates()
+        if pairs.empty:
             return {}
-        pairs = rows[["quarter", "upload_id", "filename"]].dropna(subset=["quarter"]).drop_duplicates()
-        return {q: ", ".join(f"{int(p.upload_id)} ({p.filename})" for p in part.sort_values("upload_id").itertuples())
+        names = dict(zip(self.uploads["id"].astype(int), self.uploads["filename"], strict=True))
+        return {q: ", ".join(f"{u} ({names[u]})" for u in sorted(int(u) for u in part["upload_id"]))
                 for q, part in pairs.groupby("quarter")}
+
+    @property
+    def quarters_with_data(self) -> set[str]:
+        """The quarters with rows that count."""
+        return set(counted(self.sums)["quarter"].dropna())
+
+    def rows(self, where: RowFilter) -> RowSet:
+        """The rows of a filter, read from the database when a view shows them. Their count and sum come from the
+        sums when the filter is one of theirs (quarter, area, account class, reason), else from the database."""
+        totals = None
+        if where.text is None and where.upload_id is None and where.through is None and not where.left_out \
+                and not where.dated_or_total:
+            s = self.sums
+            keep = pd.Series(True, index=s.index)
+            for column, value in (("quarter", where.quarter), ("area", where.area),
+                                  ("account_class", where.account_class), ("reason", where.reason)):
+                if value is not None:
+                    keep &= s[column] == value
+            totals = (int(s.loc[keep, "rows"].sum()), int(s.loc[keep, "amount_ore"].sum()))
+        return RowSet(self.store.engine, self.agreement, where, totals)
 
     @functools.cached_property
     def area_totals(self) -> pd.DataFrame:

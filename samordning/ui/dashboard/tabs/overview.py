@@ -23,7 +23,7 @@ def provenance_html(s: State) -> str:
     if s.uploads.empty:
         return message("Inga exporter är inlästa ännu. En controller laddar upp dem under Uppladdning "
                        "(eller kör samordning demo / samordning import FIL).")
-    left = left_out_summary(s.rows)
+    left = left_out_summary(s.sums)
     left_text = "; ".join(f"{r.rows} {'rad' if r.rows == 1 else 'rader'} ({e(r.label.lower())})"
                           for r in left.itertuples()) or "inga"
     in_force = s.uploads[s.uploads["status"] != "ersatt"]

@@ -120,7 +120,7 @@ class ReportTab(Tab):
                 self.finals, row(self.pick, self.fetch), self.fetched.widget]
 
     def show(self, state: State) -> None:
-        with_data = set(state.rows.loc[state.rows["reason"] == "", "quarter"].dropna())
+        with_data = state.quarters_with_data
         options = quarter_options(state.agreement, only=with_data)
         chosen = self.quarter.value
         set_options(self.quarter, options)

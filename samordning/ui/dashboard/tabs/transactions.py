@@ -1,20 +1,23 @@
-"""Transaktioner: every row behind the figures (§8) with its file and Excel row, filtered, and its export."""
+"""Transaktioner: every row behind the figures (§8) with its file and Excel row, filtered, a page at a time, and
+its export. The rows are read from the database when shown (a page of them) or exported (streamed); the count and
+sum of the filter come from the state's sums (or the database, for a text search) — never from every row."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import ipywidgets as ipw
-import pandas as pd
 
 from samordning.followup import REASONS
-from samordning.report.excel import selection_xlsx
+from samordning.queries import RowFilter, RowSet
+from samordning.report.excel import write_selection
 from samordning.ui.dashboard.base import ALL, Tab, area_options, button, quarter_options, set_options
 from samordning.ui.dashboard.html import e, kr, sub, table
 from samordning.ui.dashboard.state import State
 from samordning.ui.widgets import download_link
 
-MAX_TABLE_ROWS = 500
+PAGE_ROWS = 100
 
 
 class TransactionsTab(Tab):
@@ -32,13 +35,20 @@ class TransactionsTab(Tab):
         self.text = ipw.Text(description="Text innehåller", style=style, continuous_update=False)
         self.summary = ipw.HTML()
         self.table = ipw.HTML()
+        self.offset = 0
+        self.rowset: RowSet | None = None
+        self.previous = button("Föregående", icon="chevron-left")
+        self.next = button("Nästa", icon="chevron-right")
+        self.previous.on_click(self.status.guard(lambda _b: self.turn(-PAGE_ROWS)))
+        self.next.on_click(self.status.guard(lambda _b: self.turn(PAGE_ROWS)))
         self.export = button("Exportera urvalet till Excel", icon="download")
         self.export.on_click(self.status.guard(lambda _b: self.export_selection()))
         for w in (self.quarter, self.area, self.account_class, self.reason, self.text):
             w.observe(lambda _c: self.refresh(), names="value")
         return [ipw.HBox([self.quarter, self.area, self.account_class, self.reason],
                          layout=ipw.Layout(flex_flow="row wrap")),
-                ipw.HBox([self.text, self.export, self.status.widget]), self.summary, self.table]
+                ipw.HBox([self.text, self.export, self.status.widget]), self.summary, self.table,
+                ipw.HBox([self.previous, self.next])]
 
     def show(self, state: State) -> None:
         set_options(self.quarter, quarter_options(state.agreement, "alla"))
@@ -51,42 +61,57 @@ class TransactionsTab(Tab):
             self.quarter.value, self.area.value, self.reason.value = quarter or ALL, area or ALL, ""
         self.refresh()
 
-    def selection(self) -> pd.DataFrame:
-        """The rows the filters choose."""
+    def where(self) -> RowFilter:
+        """The filter the widgets choose."""
+        return RowFilter(quarter=self.quarter.value or None, area=self.area.value or None,
+                         account_class=self.account_class.value or None,
+                         reason=None if self.reason.value == "*" else self.reason.value,
+                         text=self.text.value.strip() or None)
+
+    def selection(self) -> RowSet:
+        """The rows the filters choose (read when asked for)."""
         assert self.state is not None
-        rows = self.state.rows
-        mask = pd.Series(True, index=rows.index)
-        if self.quarter.value:
-            mask &= rows["quarter"] == self.quarter.value
-        if self.area.value:
-            mask &= rows["area"] == self.area.value
-        if self.account_class.value:
-            mask &= rows["account"].str[:1] == self.account_class.value
-        if self.reason.value != "*":
-            mask &= rows["reason"] == self.reason.value
-        if self.text.value.strip():
-            mask &= rows["text"].str.contains(self.text.value.strip(), case=False, regex=False)
-        return rows[mask]
+        return self.state.rows(self.where())
 
     def refresh(self) -> None:
+        """A new filter: its count and sum, and its first page."""
         if self.state is None:
             return
-        rows = self.selection()
+        self.rowset = self.selection()
+        self.offset = 0
         self.status.show("")
-        self.summary.value = sub(f'<b>{len(rows)}</b> rader, summa <b>{kr(int(rows["amount_ore"].sum()), True)}</b>'
-                                 + (f" (visar de första {MAX_TABLE_ROWS}; exportera för alla)"
-                                    if len(rows) > MAX_TABLE_ROWS else ""))
+        self.show_page()
+
+    def turn(self, by: int) -> None:
+        """The previous (``by`` < 0) or next page."""
+        if self.rowset is None:
+            return
+        self.offset = max(0, min(self.offset + by, len(self.rowset) - 1))
+        self.offset -= self.offset % PAGE_ROWS
+        self.show_page()
+
+    def show_page(self) -> None:
+        assert self.state is not None
+        assert self.rowset is not None
+        count, first = len(self.rowset), self.offset
+        rows = self.rowset.page(first, PAGE_ROWS) if count else []
+        shown = f" – visar rad {first + 1}–{first + len(rows)}" if count > PAGE_ROWS else ""
+        self.summary.value = sub(f"<b>{count}</b> rader, summa <b>{kr(self.rowset.total_ore, True)}</b>{shown}")
+        self.previous.disabled = first == 0
+        self.next.disabled = first + PAGE_ROWS >= count
         names = self.state.area_names
         self.table.value = table(
             ["Källa (fil:rad)", "Datum", "Konto", "Ansvar", "Projekt", "Text", "Belopp", "Område / skäl"],
             [[f"{e(r.filename)}:{int(r.excel_row)}", e(r.booking_date or r.period or ""), e(r.account),
               e(r.cost_centre), e(r.project), e(r.text), kr(int(r.amount_ore), True),
-              e(names.get(r.area, "") if not r.reason else REASONS[r.reason])]
-             for r in rows.head(MAX_TABLE_ROWS).itertuples()], left={0, 5, 7})
+              e(names.get(r.area or "", "") if not r.reason else REASONS[r.reason])]
+             for r in rows], left={0, 5, 7})
 
     def export_selection(self) -> None:
         assert self.state is not None
         rows = self.selection()
-        content = selection_xlsx(rows, self.state.area_names)
+        out = io.BytesIO()
+        write_selection(iter(rows), out, self.state.area_names)  # streamed from the database as written
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
-        self.status.show(download_link(content, f"transaktioner-{stamp}.xlsx", f"Spara {len(rows)} rader som Excel"))
+        self.status.show(download_link(out.getvalue(), f"transaktioner-{stamp}.xlsx",
+                                       f"Spara {len(rows)} rader som Excel"))
