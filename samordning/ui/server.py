@@ -121,6 +121,7 @@ class PageHandler(TornadoVoilaHandler):
 
     def initialize(self, **kwargs: Any) -> None:
         self.titles: dict[str, str] = kwargs.pop("titles")
+        self._reserved = False  # a place under the cap held for this page until its kernel is counted
         super().initialize(**kwargs)
 
     def page_title(self) -> str:
@@ -143,20 +144,30 @@ class PageHandler(TornadoVoilaHandler):
             return
         self.xsrf_token  # noqa: B018 -- sets the _xsrf cookie that the page's shutdown request sends back
         manager.reserved += 1
-        reserved = True
+        self._reserved = True
         try:
-            async for chunk in self.get_generator(path=path):
-                if reserved:  # the first chunk: the kernel is handed out and counted now
-                    self.write(retitle(chunk, self.page_title()))
-                    manager.page_ids()
-                    manager.reserved -= 1
-                    reserved = False
-                else:
-                    self.write(chunk)
-                self.flush()
+            await self._stream(path, manager)
         finally:
-            if reserved:
+            if self._reserved:
                 manager.reserved -= 1
+
+    async def _stream(self, path: str | None, manager: PageKernelManager) -> None:
+        """Voilà's page as it renders, with its title replaced once the page's start has arrived (Jinja sends
+        the start in pieces, some of a few bytes)."""
+        head: str | None = ""  # the page until its </title>, then None
+        async for chunk in self.get_generator(path=path):
+            if self._reserved:  # the first piece: the kernel has been handed out and is counted now
+                manager.page_ids()
+                manager.reserved -= 1
+                self._reserved = False
+            if head is None:
+                self.write(chunk)
+            elif "</title>" in (head := head + chunk) or len(head) > 65536:
+                self.write(retitle(head, self.page_title()))
+                head = None
+            self.flush()
+        if head:
+            self.write(retitle(head, self.page_title()))
 
 
 def retitle(page: str, title: str) -> str:
