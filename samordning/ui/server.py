@@ -68,6 +68,7 @@ class PageKernelManager(AsyncMappingKernelManager):
         super().__init__(**kwargs)
         self._starting: set[str] = set()  # pool kernels still starting (in the kernel list, not yet in the pool)
         self._pages: set[str] = set()  # the page kernels last seen
+        self._ending: set[str] = set()  # kernels being shut down: their place is free at once
         self.reserved = 0  # pages admitted whose kernel is not yet counted
 
     async def start_kernel(self, *, kernel_id: str | None = None, path: str | None = None,
@@ -81,6 +82,13 @@ class PageKernelManager(AsyncMappingKernelManager):
         finally:
             self._starting.discard(kernel_id)
 
+    async def shutdown_kernel(self, kernel_id: str, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        self._ending.add(kernel_id)
+        try:
+            await super().shutdown_kernel(kernel_id, *args, **kwargs)
+        finally:
+            self._ending.discard(kernel_id)
+
     def pooled_ids(self) -> set[str]:
         """Kernels waiting in Voilà's preheated pool, or starting for it."""
         ids = set(self._starting)
@@ -93,7 +101,7 @@ class PageKernelManager(AsyncMappingKernelManager):
     def page_ids(self) -> set[str]:
         """The kernels handed to pages. A kernel seen here for the first time has just been handed out:
         its idle clock starts now (it may have waited in the pool for hours)."""
-        ids = set(self.list_kernel_ids()) - self.pooled_ids()
+        ids = set(self.list_kernel_ids()) - self.pooled_ids() - self._ending
         for kernel_id in ids - self._pages:
             self._touch(kernel_id)
         self._pages = ids
