@@ -50,7 +50,7 @@ padding: 0 1em; color: #1b1e23; }} a {{ color: #0b4f8a; }}</style></head>
 <p>Sidan har för många läsare samtidigt. Vänta en minut och <a href="">försök igen</a>.</p></main></body>
 </html>
 """
-RETRY_AFTER = "60"  # seconds: about the time a closed page's kernel takes to go
+RETRY_AFTER = "60"  # seconds: a closed page frees its place at once, a vanished one within 80 s
 
 
 class PageKernelManager(AsyncMappingKernelManager):
@@ -113,7 +113,7 @@ class PageKernelManager(AsyncMappingKernelManager):
     def _touch(self, kernel_id: str) -> None:
         kernel = self._kernels.get(kernel_id)
         if kernel is not None:
-            kernel.last_activity = max(getattr(kernel, "last_activity", None) or utcnow(), utcnow())
+            kernel.last_activity = utcnow()
 
     def notify_disconnect(self, kernel_id: str) -> None:
         super().notify_disconnect(kernel_id)
