@@ -176,14 +176,16 @@ def test_selection_workbook_keeps_text_as_text_and_amounts_exact() -> None:
 
     import pandas as pd
 
-    from samordning.report.excel import selection_xlsx
+    from samordning.report.excel import write_selection
 
     rows = pd.DataFrame({"filename": ["a.xlsx", "a.xlsx"], "sheet": ["Blad1", "Blad1"], "excel_row": [2, 3],
                          "booking_date": [dt.date(2023, 2, 3), None], "period": ["2023-02", "2023-03"],
                          "account": ["6510", "5011"], "cost_centre": ["", ""], "project": ["7301", "7301"],
                          "voucher": ["V1", "V2"], "text": ["\tTAB", "@SUM(A1)"], "amount_ore": [1_234, -1],
                          "area": ["social", None], "reason": ["", "not_cost"]})
-    sheet = load_workbook(io.BytesIO(selection_xlsx(rows, {"social": "Social välfärd"})))["Transaktioner"]
+    out = io.BytesIO()
+    write_selection(rows.itertuples(index=False), out, {"social": "Social välfärd"})  # type: ignore[arg-type]
+    sheet = load_workbook(out)["Transaktioner"]
     values = list(sheet.iter_rows(min_row=2, values_only=True))
     assert [v[10] for v in values] == [12.34, -0.01]  # written as Decimal kronor, read back as numbers
     assert [sheet.cell(r, 10).data_type for r in (2, 3)] == ["s", "s"]  # never a formula

@@ -267,13 +267,3 @@ def write_selection(rows: Iterable[Row], out: IO[bytes] | str, area_names: Mappi
                  REASONS.get(x.reason) if x.reason else None) for x in rows),
                formats={4: DATE, 11: KR}, widths=[28, 12, 8, 12, 10, 8, 10, 10, 14, 44, 16, 28, 36])
     book.close()
-
-
-def selection_xlsx(rows: pd.DataFrame, area_names: Mapping[str, str] | None = None) -> bytes:
-    """A selection of classified rows (a frame with the ledger's columns, ``area`` and ``reason``) as the bytes of
-    a workbook; :func:`write_selection` is the same for rows streamed from the database."""
-    out = io.BytesIO()
-    frame = rows.astype({c: object for c in ("area", "reason") if c in rows})
-    frame = frame.where(frame.notna(), None)
-    write_selection(frame.itertuples(index=False), out, area_names)  # type: ignore[arg-type]
-    return out.getvalue()
