@@ -37,7 +37,7 @@ from samordning.check import check
 from samordning.errors import SamordningError
 from samordning.followup import REASONS, classify, quarter_records, quarterly, withholding_cap
 from samordning.imports import current_user, import_export, ledger
-from samordning.ingest import CANONICAL_SV, MAX_FILE_BYTES, too_large
+from samordning.ingest import CANONICAL_SV, read_regular_file
 from samordning.money import format_kr, parse_kr
 from samordning.store import DB_ENV, Store, default_db_path, resolve_url
 
@@ -70,17 +70,8 @@ def cmd_import(args: argparse.Namespace, paths: Sequence[str] | None = None) -> 
         options["columns"] = columns
     for name in paths or args.files:
         path = Path(name)
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:  # refused before it is read into memory
-                print(f"Avvisad: {too_large(path.name, path.stat().st_size).message}", file=sys.stderr)
-                failed += 1
-                continue
-            content = path.read_bytes()
-        except OSError as exc:
-            print(f"{path}: filen kan inte läsas ({exc.strerror}).", file=sys.stderr)
-            failed += 1
-            continue
-        try:
+        try:  # only a regular file, read with a bound: never a FIFO, a device or more than the size limit
+            content = read_regular_file(path)
             result = import_export(store, agreement, path.name, content, user=args.user, **options)
         except SamordningError as exc:
             print(f"Avvisad: {exc.describe()}", file=sys.stderr)
