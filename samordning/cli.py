@@ -39,6 +39,7 @@ from samordning.followup import REASONS, classify, quarter_records, quarterly, w
 from samordning.imports import current_user, import_export, ledger
 from samordning.ingest import CANONICAL_SV, read_regular_file
 from samordning.money import format_kr, parse_kr
+from samordning.names import shown
 from samordning.store import DB_ENV, Store, default_db_path, resolve_url
 
 
@@ -158,7 +159,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     if not records:
         print("Inga uppladdningar ännu.")
     for r in records:
-        print(f"{r['id']:>4}  {r['uploaded_at'][:16]}  {r['user']:<12} {r['filename']}  [{r['status']}]  "
+        print(f"{r['id']:>4}  {r['uploaded_at'][:16]}  {r['user']:<12} {shown(r['filename'])}  [{r['status']}]  "
               f"{', '.join(r['periods'])}  {r['rows_read']} rader  sha256 {r['sha256'][:12]}…")
     return 0
 
@@ -187,8 +188,8 @@ def cmd_rows(args: argparse.Namespace) -> int:
         return 0
     for r in records:
         why = f"  [{REASONS[r['reason']]}]" if r["reason"] else ""
-        print(f"{r['file']}:{r['row']:<5} {r['date'] or r['period'] or '':<10} {r['account']:<6} {r['project']:<6} "
-              f"{format_kr(round(r['amount'] * 100), ore_precision=True):>18}  {r['text']}{why}")
+        print(f"{shown(r['file'])}:{r['row']:<5} {r['date'] or r['period'] or '':<10} {r['account']:<6} "
+              f"{r['project']:<6} {format_kr(round(r['amount'] * 100), ore_precision=True):>18}  {r['text']}{why}")
     total = int(rows["amount_ore"].sum())
     print(f"{len(records)} rader, summa {format_kr(total, ore_precision=True)}")
     return 0
@@ -337,7 +338,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
             raise SamordningError("Ange filen att spara till med --out.")
         filename, content = store.final_report_content(agreement.id, args.save)
         Path(args.out).write_bytes(content)
-        print(f"Fastställd rapport {args.save} ({filename}) är sparad till {args.out}.")
+        print(f"Fastställd rapport {args.save} ({shown(filename)}) är sparad till {args.out}.")
         return 0
     frame = store.final_reports(agreement.id)
     records = [{
@@ -354,7 +355,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
         print("Inga fastställda rapporter ännu (samordning report --finalize --presented ÅÅÅÅ-MM-DD --out FIL).")
     for r in records:
         state = f", ersatt av {r['replaced_by']}" if r["replaced_by"] else ""
-        print(f"{r['id']:>3}  {quarter_label(r['quarter'])}  presenterad {r['presented_on']}  {r['filename']}  "
+        print(f"{r['id']:>3}  {quarter_label(r['quarter'])}  presenterad {r['presented_on']}  {shown(r['filename'])}  "
               f"sha256 {r['sha256'][:12]}…{state}")
     return 0
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import pandas as pd
+
 # Categories never shown as they are: controls (Cc), format characters such as the bidi overrides and
 # isolates (Cf), and the line and paragraph separators (Zl, Zp).
 _HIDDEN = ("Cc", "Cf", "Zl", "Zp")
@@ -25,3 +27,11 @@ def shown(name: object) -> str:
         return text
     return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in _HIDDEN else ch
                    for ch in text)
+
+
+def shown_names(frame: pd.DataFrame, column: str = "filename") -> pd.DataFrame:
+    """``frame`` with its file-name ``column`` passed through :func:`shown` (each distinct name once)."""
+    if column not in frame or frame.empty:
+        return frame
+    names = frame[column]
+    return frame.assign(**{column: names.map({n: shown(n) for n in names.dropna().unique()}).where(names.notna())})

@@ -14,6 +14,7 @@ as a Python object per cell. Where ``os.fork`` does not exist (Windows), the rea
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import os
 import pickle
 import resource
@@ -82,6 +83,7 @@ def _child(send: int, read: Callable[[], object]) -> None:
     try:
         _limit_memory()
         if not os.environ.get(DEBUG_ENV):
+            faulthandler.disable()  # a crash here is the refusal's business: no Python traceback dumped
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 2)  # a Rust panic's backtrace is the refusal's business, not the terminal's
         try:

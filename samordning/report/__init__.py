@@ -29,6 +29,7 @@ from samordning.followup import (
     quarterly,
     withholding_cap,
 )
+from samordning.names import shown_names
 from samordning.store import Store
 
 FORMATS = {".xlsx": "Excel", ".pdf": "PDF", ".html": "HTML"}
@@ -147,7 +148,7 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
     comments = comments[comments["quarter"].isna() | comments["quarter"].isin(covered_quarters)]
 
     behind = set(covered.loc[covered["reason"] == "", "upload_id"]) | set(covered["upload_id"])
-    uploads = store.uploads(agreement.id)
+    uploads = shown_names(store.uploads(agreement.id))
     uploads = uploads[uploads["id"].isin(behind)].reset_index(drop=True)
     in_period = covered[covered["period"].notna() | (covered["reason"] == "total")]
     narratives = store.comments(agreement.id, kind="narrative")
@@ -166,8 +167,8 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
         account_classes=classes, withholdings=withholdings,
         caps={a.key: withholding_cap(agreement, a.key) for a in agreement.areas},
         comments=comments.reset_index(drop=True), findings=check(agreement), uploads=uploads,
-        transactions=counted_rows.reset_index(drop=True),
-        left_out=in_period[in_period["reason"] != ""].reset_index(drop=True),
+        transactions=shown_names(counted_rows.reset_index(drop=True)),
+        left_out=shown_names(in_period[in_period["reason"] != ""].reset_index(drop=True)),
         narratives=narratives.reset_index(drop=True), signoffs=store.signoffs(agreement.id, quarter),
         since=since, changes=changes, presented_on=presented_on,
     )
@@ -187,7 +188,7 @@ def _changes_since_final(store: Store, agreement: Agreement, by_area: pd.DataFra
     old = {(r["quarter"], r["area"]): r for r in json.loads(last["figures"])}
     old_uploads = {int(u["id"]) for u in json.loads(last["uploads"])}
     names = {a.key: a.name for a in agreement.areas}
-    uploads = store.uploads(agreement.id)
+    uploads = shown_names(store.uploads(agreement.id))
     changes = []
     for r in by_area.itertuples():
         before = old.get((r.quarter, names[r.area]))
