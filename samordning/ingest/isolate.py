@@ -103,7 +103,7 @@ def _child(send: int, read: Callable[[], object]) -> None:
 
 
 def _limit_memory() -> None:
-    """Cap the child's address space at what it inherited plus :data:`PARSE_MEMORY`."""
+    """Cap the child's address space at what it inherited plus :data:`PARSE_MEMORY`; a crash writes no core."""
     with open("/proc/self/statm", encoding="ascii") as statm:
         inherited = int(statm.read().split()[0]) * resource.getpagesize()
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -112,6 +112,7 @@ def _limit_memory() -> None:
         wanted = min(wanted, hard)
     if soft == resource.RLIM_INFINITY or wanted < soft:
         resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))  # no core dump
 
 
 def _result(filename: str, outcome: tuple[object, ...] | None, status: int, timed_out: bool) -> T:  # type: ignore[type-var]
