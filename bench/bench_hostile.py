@@ -41,7 +41,8 @@ with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
     code = main(["import", sys.argv[1], "--db", sys.argv[2]])
 result = [code, err.getvalue().splitlines()[0][:110] if err.getvalue() else ""]
 """
-# The same read with and without the child: read_export (isolated) against its body run in the caller.
+# The same read with and without the child: read_export (isolated, packed, cleaned) against the read alone in
+# the caller (no child, no packing, no cleaning: what read_export was before).
 ISOLATED = """
 from samordning.ingest import read_export
 content = open(sys.argv[1], "rb").read()
@@ -50,11 +51,9 @@ result = len(read_export(content, "bench.xlsx").rows)
 """
 IN_PROCESS = """
 from samordning.ingest import _read_export
-from samordning.ingest.clean import clean_export
 content = open(sys.argv[1], "rb").read()
 t0 = time.perf_counter()
 export = _read_export(content, "bench.xlsx", sheet=None, columns=None, header_row=None, saved=None)
-clean_export(export)
 result = len(export.rows)
 """
 
@@ -89,7 +88,7 @@ def isolation_table(rows: int, repeat: int) -> None:
     for _ in range(repeat):  # interleaved, so a busy moment hits both
         results["in the caller"].append(run(IN_PROCESS, path))
         results["in a child (read_export)"].append(run(ISOLATED, path))
-    print(f"\nReading the {rows}-row benchmark file (read, check, clean; no store), {repeat} runs each:\n")
+    print(f"\nReading the {rows}-row benchmark file (read and check; no store), {repeat} runs each:\n")
     print("| where | median | peak memory (caller or child) |")
     print("|---|---:|---:|")
     for where, runs in results.items():

@@ -108,7 +108,9 @@ def test_a_frame_crosses_the_pipe_unchanged() -> None:
     frame = pd.DataFrame({"sheet": pd.Series(["A", "A", "B"], dtype="str"), "n": [1, 2, 3],
                           "day": [dt.date(2023, 1, 1), None, dt.date(2023, 1, 1)], "code": ["0410", "", "0410"]},
                          index=pd.RangeIndex(5, 8))
-    back = isolate.unpack_frame(isolate.pack_frame(frame))
+    packed, cleaned = isolate.pack_frame(frame)
+    back = isolate.unpack_frame(packed)
+    assert cleaned == 0
     pd.testing.assert_frame_equal(back, frame)
     assert back["day"].tolist() == [dt.date(2023, 1, 1), None, dt.date(2023, 1, 1)]
 

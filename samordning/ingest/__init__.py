@@ -13,7 +13,7 @@ row, column, value). The package's parts, in the order a file meets them:
 from __future__ import annotations
 
 from samordning.ingest import isolate
-from samordning.ingest.clean import clean_export
+from samordning.ingest.clean import TEXT_COLUMNS, clean_array, clean_names, note_cleaned
 from samordning.ingest.detect import grids
 from samordning.ingest.export import COLUMNS, Export
 from samordning.ingest.limits import MAX_FILE_BYTES, megabytes, read_regular_file, too_large
@@ -42,9 +42,10 @@ def read_export(content: bytes, filename: str, *, sheet: str | None = None, colu
     """
     def read() -> tuple[Export, dict[str, object]]:
         export = _read_export(content, filename, sheet=sheet, columns=columns, header_row=header_row, saved=saved)
-        clean_export(export)
         rows, export.rows = export.rows, export.rows.iloc[:0]
-        return export, isolate.pack_frame(rows)
+        packed, cells = isolate.pack_frame(rows, text=TEXT_COLUMNS, clean=clean_array)
+        note_cleaned(export, cells + clean_names(export))
+        return export, packed
 
     export, rows = isolate.run(filename, read)
     export.rows = isolate.unpack_frame(rows)
