@@ -26,9 +26,11 @@ from samordning.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
 import make_hostile
+import test_storage
 
 ROOT = Path(__file__).resolve().parent.parent
 AGREEMENT = load_agreement(ROOT / "data" / "avtal" / "RUN-305-2022.toml")
+db_url = test_storage.db_url  # the fixture: a fresh SQLite file, or a new PostgreSQL database
 GOOD_CSV = "Verifikationsdatum;Konto;Projekt;Text;Belopp\n2023-02-01;5011;7301;Lön;100,00\n"
 
 # file → what the refusal must say (the limit it broke, in Swedish)
@@ -164,7 +166,9 @@ def test_the_bound_itself_is_an_amount() -> None:
 
 # -- control characters (item 5) ----------------------------------------------------------------------------------
 
-def test_control_characters_are_cleaned_counted_and_every_report_can_be_written(tmp_path: Path) -> None:
+def test_control_characters_are_cleaned_counted_and_every_report_can_be_written(tmp_path: Path,
+                                                                               db_url: str) -> None:
+    """On both stores: PostgreSQL refused the NUL itself before it was cleaned."""
     head = GOOD_CSV.encode("utf-8")
     rows = ["2023-02-02;5011;7301;Lön\x01 feb;1", "2023-02-03;5011;7301;Res\x0bor;2",
             "2023-02-04;5011;73\x1b01;Hyra;3"]
@@ -172,7 +176,7 @@ def test_control_characters_are_cleaned_counted_and_every_report_can_be_written(
     filler = "".join(f"2023-03-{d % 28 + 1:02d};5011;7301;Lön {d};1\n" for d in range(200))
     content = head + "\n".join(rows).encode() + b"\n" + filler.encode() + b"2023-03-01;5011;7301;Nul\x00l;4\n"
     assert content.index(b"\x00") > 4096
-    store = Store.open(tmp_path / "s.db")
+    store = Store.open(db_url)
     result = import_export(store, AGREEMENT, "styr.csv", content)
     assert "4 celler innehöll osynliga styrtecken som har tagits bort (den sparade filen är oförändrad)." \
         in result.summary()
@@ -181,7 +185,7 @@ def test_control_characters_are_cleaned_counted_and_every_report_can_be_written(
     assert "7301" in store.ledger(AGREEMENT.id)["project"].tolist()
     assert store.upload_content(AGREEMENT.id, result.upload_id) == ("styr.csv", content)  # the original bytes
     out = tmp_path / "rapport.xlsx"
-    assert main(["report", "--out", str(out), "--db", str(tmp_path / "s.db")]) == 0
+    assert main(["report", "--out", str(out), "--db", db_url]) == 0
     assert load_workbook(out)["Transaktioner"].max_row > 200
 
 
