@@ -68,7 +68,11 @@ def run(body: str, *args: str) -> dict[str, object]:
 
 
 def hostile_table(repeat: int) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="samordning-hostile-"))
+    with tempfile.TemporaryDirectory(prefix="samordning-hostile-") as folder:
+        _hostile_rows(Path(folder), repeat)
+
+
+def _hostile_rows(folder: Path, repeat: int) -> None:
     paths = make_hostile.write(folder)
     db = str(folder / "bench.sqlite")
     print("| file | size | refused in (median) | peak memory | exit | message |")
