@@ -37,8 +37,8 @@ from samordning.check import check
 from samordning.errors import SamordningError
 from samordning.followup import REASONS, classify, quarter_records, quarterly, withholding_cap
 from samordning.imports import current_user, import_export, ledger
-from samordning.ingest import CANONICAL_SV, MAX_FILE_BYTES, parse_amounts, too_large
-from samordning.money import format_kr
+from samordning.ingest import CANONICAL_SV, MAX_FILE_BYTES, too_large
+from samordning.money import format_kr, parse_kr
 from samordning.store import DB_ENV, Store, default_db_path, resolve_url
 
 
@@ -114,13 +114,6 @@ def cmd_quarters(args: argparse.Namespace) -> int:
               f"utfall {format_kr(row.actual_ore)}, avvikelse {format_kr(row.variance_ore)}, "
               f"kvarstående {format_kr(row.balance_ore)}")
     return 0
-
-
-def _parse_kr(text: str) -> int:
-    amounts, bad = parse_amounts(pd.Series([text], dtype=object))
-    if bad.iloc[0] or pd.isna(amounts.iloc[0]):
-        raise SamordningError(f"Beloppet {text!r} kan inte läsas; skriv till exempel 1329750 eller \"1 329 750,00\".")
-    return int(amounts.iloc[0])
 
 
 def _parse_date(text: str | None) -> dt.date | None:
@@ -226,7 +219,7 @@ def cmd_payment(args: argparse.Namespace) -> int:
         if not (args.quarter and args.amount and args.invoice):
             raise SamordningError("Ange --quarter, --amount och --invoice för en betalning.")
         pid = store.add_payment(agreement_id=agreement.id, quarter=_quarter(agreement, args.quarter) or "",
-                                amount_ore=_parse_kr(args.amount), invoice_no=args.invoice,
+                                amount_ore=parse_kr(args.amount), invoice_no=args.invoice,
                                 invoiced_on=_parse_date(args.invoiced), paid_on=_parse_date(args.paid),
                                 user=args.user or current_user(), note=args.note or "")
         print(f"Betalning {pid} registrerad.")
@@ -253,7 +246,7 @@ def cmd_withhold(args: argparse.Namespace) -> int:
         if area is None or not args.amount or not args.reason:
             raise SamordningError("Ange --area, --amount och --reason för ett innehållande.")
         wid = store.add_withholding(
-            agreement_id=agreement.id, area=area, amount_ore=_parse_kr(args.amount), reason=args.reason,
+            agreement_id=agreement.id, area=area, amount_ore=parse_kr(args.amount), reason=args.reason,
             withheld_on=_parse_date(args.date) or dt.date.today(), cap_ore=withholding_cap(agreement, area),
             clause=agreement.dispute.clause, user=args.user or current_user())
         print(f"Innehållande {wid} registrerat (tak {format_kr(withholding_cap(agreement, area))}, "

@@ -194,10 +194,10 @@ def data_month(agreement: Agreement, rows: pd.DataFrame) -> str | None:
 
 
 def forecast(agreement: Agreement, rows: pd.DataFrame, as_of: str | None = None,
-             payments: pd.DataFrame | None = None) -> Forecast:
+             payments: pd.DataFrame | None = None, *, plan: pd.DataFrame | None = None) -> Forecast:
     as_of = as_of or data_month(agreement, rows)
     used = counted(rows)
-    planned = int(advances(agreement, payments)["advance_ore"].sum())
+    planned = int((advances(agreement, payments) if plan is None else plan)["advance_ore"].sum())
     if as_of is None:
         elapsed, actual, average, total = 0, 0, 0, 0
     else:
@@ -230,14 +230,16 @@ class Figure:
     note: str = ""
 
 
-def key_figures(agreement: Agreement, rows: pd.DataFrame, payments: pd.DataFrame | None = None) -> list[Figure]:
+def key_figures(agreement: Agreement, rows: pd.DataFrame, payments: pd.DataFrame | None = None, *,
+                fc: Forecast | None = None, plan: pd.DataFrame | None = None) -> list[Figure]:
     """The overview's key figures, each with the clause it rests on.
 
     "So far" means up to the newest month with data: the advances due by then, the actuals booked by then.
-    Advances are the registered payments where there are any, the plan elsewhere.
+    Advances are the registered payments where there are any, the plan elsewhere. ``fc`` and ``plan`` pass
+    the forecast and :func:`advances` when the caller has them already.
     """
-    fc = forecast(agreement, rows, payments=payments)
-    plan = advances(agreement, payments)
+    plan = advances(agreement, payments) if plan is None else plan
+    fc = forecast(agreement, rows, payments=payments, plan=plan) if fc is None else fc
     if fc.as_of is None:
         advanced, registered, note = 0, 0, "inga uppgifter om utfall ännu"
     else:
@@ -283,3 +285,60 @@ def quarter_records(agreement: Agreement, table: pd.DataFrame) -> list[dict[str,
                       utilisation=None if pd.isna(row.utilisation) else round(float(row.utilisation), 4))
         records.append(record)
     return records
+
+
+# -- per-area totals and the what-if of a dispute ----------------------------------------------------
+
+def area_totals(agreement: Agreement, by_area: pd.DataFrame) -> pd.DataFrame:
+    """Advance and actual so far per area (``advance_ore``, ``actual_ore``, indexed by area key, in the
+    agreement's order; an area without a row has zeros), from ``quarterly(..., by_area=True)``."""
+    sums = by_area.groupby("area", sort=False)[["advance_ore", "actual_ore"]].sum()
+    keys = [a.key for a in agreement.areas]
+    return sums.reindex(keys, fill_value=0).astype("int64")
+
+
+def withheld(withholdings: pd.DataFrame, area: str) -> int:
+    """What is withheld from an area now (§10): its withholdings not released, in öre."""
+    if withholdings.empty:
+        return 0
+    held = withholdings.loc[(withholdings["area"] == area) & withholdings["released_on"].isna(), "amount_ore"]
+    return int(held.sum())
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """What withholding ``amount_ore`` from an area would mean, before anything is registered: the §10 cap,
+    the unspent balance and the projected repayment (§6) with and without it."""
+
+    area: str
+    amount_ore: int
+    cap_ore: int
+    held_ore: int                  # already withheld from the area
+    unspent_ore: int               # advances so far − actual so far, today
+    unspent_after_ore: int
+    repayment_ore: int             # projected repayment, today
+    repayment_after_ore: int       # never negative
+    cap_clause: str
+    repayment_clause: str
+
+    @property
+    def within_cap(self) -> bool:
+        return self.held_ore + self.amount_ore <= self.cap_ore
+
+    @property
+    def over_cap_ore(self) -> int:
+        return max(self.held_ore + self.amount_ore - self.cap_ore, 0)
+
+
+def what_if(agreement: Agreement, area: str, amount_ore: int, *, withholdings: pd.DataFrame, fc: Forecast,
+            unspent_ore: int) -> WhatIf:
+    """Withholding ``amount_ore`` from ``area``: within the §10 cap or by how much over it; the unspent balance
+    (``unspent_ore``, the key figure) and the projected repayment (planned advances − amount − forecast,
+    never negative) afterwards. The agreement does not say how a withheld amount is settled (§10)."""
+    return WhatIf(
+        area=area, amount_ore=amount_ore, cap_ore=withholding_cap(agreement, area),
+        held_ore=withheld(withholdings, area), unspent_ore=unspent_ore, unspent_after_ore=unspent_ore - amount_ore,
+        repayment_ore=fc.repayment_ore,
+        repayment_after_ore=max(fc.planned_advances_ore - amount_ore - fc.forecast_ore, 0),
+        cap_clause=agreement.dispute.clause, repayment_clause=agreement.compensation.repayment_clause,
+    )

@@ -21,19 +21,15 @@ from samordning.imports import import_export, ledger
 from samordning.money import format_kr
 from samordning.store import Store
 from samordning.ui import charts
-from samordning.ui.dashboard import (
-    ALL,
-    App,
-    AreaView,
-    CommentsView,
-    PaymentsView,
-    QuarterView,
-    ReportView,
-    TransactionsView,
-    UploadView,
-    _requested_agreement,
-    guarded,
-)
+from samordning.ui.dashboard.app import TABS, App, requested_agreement, tabs_for
+from samordning.ui.dashboard.base import ALL, CONTROLLER, COUNCIL, guarded, has_class
+from samordning.ui.dashboard.tabs.areas import AreasTab, NarrativeForm
+from samordning.ui.dashboard.tabs.comments import CommentForm, CommentsTab
+from samordning.ui.dashboard.tabs.payments import PaymentForm, PaymentsTab, WithholdingForm
+from samordning.ui.dashboard.tabs.quarters import QuartersTab
+from samordning.ui.dashboard.tabs.report import FinalizeForm, ReportTab, SignoffForm
+from samordning.ui.dashboard.tabs.transactions import TransactionsTab
+from samordning.ui.dashboard.tabs.upload import UploadTab
 
 ROOT = Path(__file__).resolve().parent.parent
 AGREEMENT = ROOT / "data" / "avtal" / "RUN-305-2022.toml"
@@ -67,10 +63,6 @@ def make_app(store: Store, controller: bool = False) -> App:
     return App(store, AGREEMENT.resolve(), controller=controller, user="kontroller")
 
 
-def show(app: App, view: object) -> None:
-    app.tabs.selected_index = app.views.index(view)
-
-
 def button(widget: object, description: str) -> object:
     """The button with this label anywhere inside a widget."""
     for child in getattr(widget, "children", ()):
@@ -82,47 +74,46 @@ def button(widget: object, description: str) -> object:
     return None
 
 
-def view_of(app: App, kind: type) -> object:
-    return next(v for v in app.views if isinstance(v, kind))
-
-
 def test_overview_cards_are_the_engines_key_figures(store: Store, agreement: Agreement) -> None:
     app = make_app(store)
     figures = key_figures(agreement, ledger(store, agreement))
-    shown = text(app.overview.cards.value)
+    overview = app.view(0)
+    shown = text(overview.cards.value)
     for f in figures:
         assert f"{f.label} {f.clause} {kr(f.ore)}" in shown
     # By hand: 5 319 000 kr; three advances of 1 329 750 kr inside the validity period.
     assert "Ersättning §6 5 319 000 kr" in shown
     assert "Förskott hittills §6 3 989 250 kr" in shown
-    assert "Senaste utfall: 2023-09" in text(app.overview.provenance.value)
+    assert "Senaste utfall: 2023-09" in text(overview.provenance.value)
 
 
 def test_views_are_built_when_their_tab_is_first_shown(store: Store) -> None:
     app = make_app(store, controller=True)
     assert list(app.built) == [0]  # only Översikt: the first page load carries no other tab's widgets
-    app.tabs.selected_index = app.index_of(QuarterView)
-    assert sorted(app.built) == [0, 1] and isinstance(app.built[1], QuarterView)
+    app.show(QuartersTab)
+    assert sorted(app.built) == [0, 1] and isinstance(app.built[1], QuartersTab)
     assert app.panels[1].children == (app.built[1].widget,)
 
 
 def test_council_has_no_upload_and_no_edit_controls(store: Store) -> None:
     council, controller = make_app(store), make_app(store, controller=True)
-    assert [v.title for v in council.views] == ["Översikt", "Kvartal", "Områden", "Transaktioner", "Kommentarer",
-                                                "Betalningar och tvist", "Rapport"]
-    assert "Uppladdning" in [v.title for v in controller.views]
-    assert not any(isinstance(v, UploadView) for v in council.views)
-    assert not hasattr(view_of(council, PaymentsView), "p_amount")
-    assert not hasattr(view_of(council, CommentsView), "text")
-    assert not hasattr(view_of(council, AreaView), "text")  # narratives are read-only for the council
-    assert not hasattr(view_of(council, ReportView), "finalize") and not hasattr(view_of(council, ReportView), "party")
-    assert hasattr(view_of(controller, AreaView), "text") and hasattr(view_of(controller, ReportView), "finalize")
+    assert [type(v) for v in council.views] == [k for k in TABS if COUNCIL in k.roles] == tabs_for(False)
+    assert [type(v) for v in controller.views] == TABS == tabs_for(True)
+    assert UploadTab.roles == {CONTROLLER}  # the one controller-only tab: in the list, not inserted anywhere
+    assert council.titles == [k.title for k in TABS if k is not UploadTab]
+    # The council's page never builds a controller's form; the controllers' page has every one of them.
+    assert [f for v in council.views for f in v.forms] == []
+    assert {type(f) for v in controller.views for f in v.forms} == {
+        NarrativeForm, CommentForm, PaymentForm, WithholdingForm, SignoffForm, FinalizeForm}
+    assert isinstance(controller.tab(AreasTab).form(NarrativeForm), NarrativeForm)
+    assert council.tab(AreasTab).form(NarrativeForm) is None
+    with pytest.raises(KeyError):
+        council.tab(UploadTab)
 
 
 def test_area_filter_swaps_drawn_charts_and_updates_table(store: Store, agreement: Agreement) -> None:
     app = make_app(store)
-    view = view_of(app, QuarterView)
-    show(app, view)
+    view = app.show(QuartersTab)
     built = {key: tuple(map(id, pair)) for key, pair in view.charts.items()}
     assert list(built) == [ALL, *[a.key for a in agreement.areas]]  # one pair of charts per filter choice
     social = agreement.areas[0]
@@ -132,7 +123,7 @@ def test_area_filter_swaps_drawn_charts_and_updates_table(store: Store, agreemen
     for key, pair in view.boxes.items():
         for box, widget in zip(pair, view.charts[key], strict=True):
             assert list(box.children) == [widget]
-            assert ("smd-hidden" in box._dom_classes) == (key != social.key)
+            assert has_class(box, "smd-hidden") == (key != social.key)
     assert [list(stack.children) for stack in view.stacks] == [[pair[i] for pair in view.boxes.values()]
                                                               for i in range(2)]
     by_area = quarterly(agreement, ledger(store, agreement), by_area=True)
@@ -143,7 +134,7 @@ def test_area_filter_swaps_drawn_charts_and_updates_table(store: Store, agreemen
     assert "Kv 1 2023 664 875 kr 664 875 kr 477 734 kr" in text(view.table.value)
     view.area.value = ALL
     assert list(view.chart.data[1].y) == [959_627.41, 1_035_607.05, 915_751.49]
-    assert not any("smd-hidden" in box._dom_classes for box in view.boxes[ALL])
+    assert not any(has_class(box, "smd-hidden") for box in view.boxes[ALL])
     # New data (a registered payment of 1 300 000 kr for Q2) updates the same charts in place.
     store.add_payment(agreement_id=agreement.id, quarter="2023Q2", amount_ore=130_000_000, invoice_no="F-2",
                       invoiced_on=None, paid_on=dt.date(2023, 4, 3), user="test")
@@ -154,13 +145,13 @@ def test_area_filter_swaps_drawn_charts_and_updates_table(store: Store, agreemen
 
 def test_drill_from_quarter_to_its_rows(store: Store, agreement: Agreement) -> None:
     app = make_app(store)
-    quarter_view = view_of(app, QuarterView)
-    show(app, quarter_view)
+    quarter_view = app.show(QuartersTab)
     quarter_view.area.value = agreement.areas[0].key
     quarter_view.drill_quarter.value = "2023Q1"
-    app._drill(quarter_view.drill_quarter.value, quarter_view.area.value)
-    tx = view_of(app, TransactionsView)
-    assert app.tabs.selected_index == app.views.index(tx)
+    button(quarter_view.widget, "Visa transaktionerna").click()
+    tx = app.tab(TransactionsTab)
+    assert app.tabs.selected_index == app.kinds.index(TransactionsTab)
+    assert (tx.quarter.value, tx.area.value) == ("2023Q1", agreement.areas[0].key)
     rows = tx.selection()
     assert int(rows["amount_ore"].sum()) == 47_773_375  # 477 733,75 kr, the figure in the chart
     assert "477 733,75 kr" in text(tx.summary.value)
@@ -170,8 +161,7 @@ def test_drill_from_quarter_to_its_rows(store: Store, agreement: Agreement) -> N
 
 def test_left_out_rows_are_listable_by_reason(store: Store, agreement: Agreement) -> None:
     app = make_app(store)
-    tx = view_of(app, TransactionsView)
-    show(app, tx)
+    tx = app.show(TransactionsTab)
     tx.reason.value = "total"
     rows = tx.selection()
     assert len(rows) == 3 and set(rows["reason"]) == {"total"}  # one Summa row per example export
@@ -189,11 +179,10 @@ def test_excel_export_of_a_selection_is_exact_and_formula_free(store: Store, agr
     wb.save(tmp_path / "feb.xlsx")
     import_export(store, agreement, "feb.xlsx", (tmp_path / "feb.xlsx").read_bytes(), user="test")
     app = make_app(store)
-    tx = view_of(app, TransactionsView)
-    show(app, tx)
+    tx = app.show(TransactionsTab)
     tx.quarter.value = "2023Q1"
     tx.export.click()
-    link = tx.download.value
+    link = tx.status.value
     assert 'download="transaktioner-' in link
     content = base64.b64decode(re.search(r"base64,([^\"]+)", link).group(1))
     sheet = load_workbook(io.BytesIO(content)).active
@@ -208,8 +197,7 @@ def test_excel_export_of_a_selection_is_exact_and_formula_free(store: Store, agr
 
 def test_upload_preview_confirm_and_revert(store: Store, agreement: Agreement, tmp_path: Path) -> None:
     app = make_app(store, controller=True)
-    view = view_of(app, UploadView)
-    show(app, view)
+    view = app.show(UploadTab)
     wb = Workbook()
     ws = wb.active
     ws.append(["Verifikationsdatum", "Konto", "Projekt", "Text", "Belopp"])
@@ -231,18 +219,18 @@ def test_upload_preview_confirm_and_revert(store: Store, agreement: Agreement, t
 
     view.save.click()
     assert "Sparad som uppladdning 4" in text(view.status.value)
-    quarters = app.snapshot.quarters.set_index("quarter")
+    quarters = app.state.quarters.set_index("quarter")
     assert quarters.loc["2023Q1", "actual_ore"] == q1 - march + 5_000_000
     assert [v for _, v in view.revert_choice.options] == [1]  # the partly replaced upload can come back
     view.revert_choice.value = 1
     view.revert.click()
     assert "Uppladdning 1 gäller igen" in text(view.status.value)
-    assert app.snapshot.quarters.set_index("quarter").loc["2023Q1", "actual_ore"] == q1
+    assert app.state.quarters.set_index("quarter").loc["2023Q1", "actual_ore"] == q1
 
 
 def test_refused_upload_shows_swedish_message_and_stores_nothing(store: Store, agreement: Agreement) -> None:
     app = make_app(store, controller=True)
-    view = view_of(app, UploadView)
+    view = app.tab(UploadTab)
     before = len(store.uploads(agreement.id))
     view.upload.deliver("huvudbok.xlsx", b"Datum;Belopp\n2023-01-01;12\n")
     shown = text(view.status.value)
@@ -254,52 +242,84 @@ def test_refused_upload_shows_swedish_message_and_stores_nothing(store: Store, a
 
 def test_withholding_cap_shown_and_enforced(store: Store, agreement: Agreement) -> None:
     app = make_app(store, controller=True)
-    view = view_of(app, PaymentsView)
-    show(app, view)
+    view = app.show(PaymentsTab)
+    form = view.form(WithholdingForm)
     social = agreement.areas[0]
-    view.w_area.value = social.key
+    form.area.value = social.key
     # §10: at most 50 % of the area's compensation: 50 % × 50 % × 5 319 000 kr = 1 329 750 kr.
-    assert "Tak för området: 1 329 750 kr (§10)" in text(view.w_cap.value)
+    assert "Tak för området: 1 329 750 kr (§10)" in text(form.cap.value)
     view.whatif_area.value = social.key
     view.whatif_amount.value = "1 400 000"
     assert "överskrider taket med 70 250 kr" in text(view.whatif.value)
-    view.w_amount.value = "1 400 000"
-    view.w_reason.value = "Tvist om leverans"
-    withhold = button(view.widget, "Registrera innehållande")
+    form.amount.value = "1 400 000"
+    form.reason.value = "Tvist om leverans"
+    withhold = button(form.widget, "Registrera innehållande")
     withhold.click()
-    assert "§10" in text(view.status.value) and 'message error' in view.status.value
+    assert "§10" in text(form.status.value) and 'message error' in form.status.value
     assert store.withholdings(agreement.id).empty
-    view.w_amount.value = "500 000"
+    form.amount.value = "0"  # a withholding is more than zero (the CLI's rule too)
     withhold.click()
-    assert "Innehållandet är registrerat" in text(view.status.value)
+    assert "större än noll" in text(form.status.value) and store.withholdings(agreement.id).empty
+    form.amount.value = "500 000"
+    withhold.click()
+    assert "Innehållandet är registrerat" in text(form.status.value)
     assert int(store.withholdings(agreement.id)["amount_ore"].sum()) == 50_000_000
-    assert "redan innehållet: 500 000 kr; kvar att hålla inne: 829 750 kr" in text(view.w_cap.value)
+    assert "redan innehållet: 500 000 kr; kvar att hålla inne: 829 750 kr" in text(form.cap.value)
+
+
+def test_what_if_shows_the_hand_worked_balance_and_repayment(store: Store, agreement: Agreement) -> None:
+    """Demo data, all nine months booked: actual 959 627,41 + 1 035 607,05 + 915 751,49 = 2 910 985,95 kr; three
+    advances of 1 329 750 kr = 3 989 250 kr; unspent = projected repayment = 1 078 264,05 kr. Withholding
+    500 000 kr leaves 578 264,05 kr of both (whole kronor on screen)."""
+    council = make_app(store)
+    view = council.show(PaymentsTab)
+    assert view.whatif_amount.value == "500 000"
+    shown = text(view.whatif.value)
+    assert "Att hålla inne 500 000 kr för Social välfärd ryms inom taket (tak 1 329 750 kr, §10" in shown
+    assert "Kvarstående medel hos utföraren blir 578 264 kr i stället för 1 078 264 kr" in shown
+    assert "prognostiserad återbetalning (§6) blir 578 264 kr i stället för 1 078 264 kr" in shown
+    view.whatif_amount.value = "-5"
+    assert "större än noll" in text(view.whatif.value)
 
 
 def test_registered_payment_replaces_the_plan_for_its_quarter(store: Store, agreement: Agreement) -> None:
     app = make_app(store, controller=True)
-    view = view_of(app, PaymentsView)
-    show(app, view)
-    view.p_quarter.value = "2023Q2"
-    view.p_amount.value = "1 300 000"
-    view.p_invoice.value = "F-2023-2"
-    view.p_paid.value = dt.date(2023, 4, 3)
-    button(view.widget, "Registrera betalning").click()
-    q = app.snapshot.quarters.set_index("quarter")
+    form = app.show(PaymentsTab).form(PaymentForm)
+    form.quarter.value = "2023Q2"
+    form.amount.value = "1 300 000"
+    form.invoice.value = "F-2023-2"
+    form.paid.value = dt.date(2023, 4, 3)
+    button(form.widget, "Registrera betalning").click()
+    assert "Betalningen är registrerad" in text(form.status.value)
+    q = app.state.quarters.set_index("quarter")
     assert q.loc["2023Q2", "advance_ore"] == 130_000_000 and q.loc["2023Q2", "source"] != "plan"
     assert q.loc["2023Q1", "advance_ore"] == 132_975_000 and q.loc["2023Q1", "source"] == "plan"
 
 
 def test_comment_is_saved_and_listed(store: Store, agreement: Agreement) -> None:
     app = make_app(store, controller=True)
-    view = view_of(app, CommentsView)
-    show(app, view)
-    view.quarter.value = "2023Q2"
-    view.text.value = "Vakans under maj; tjänsten tillsatt i juni."
-    button(view.widget, "Spara kommentar").click()
-    assert "Kommentaren är sparad" in text(view.status.value)
+    view = app.show(CommentsTab)
+    form = view.form(CommentForm)
+    form.quarter.value = "2023Q2"
+    form.text.value = "Vakans under maj; tjänsten tillsatt i juni."
+    button(form.widget, "Spara kommentar").click()
+    assert "Kommentaren är sparad" in text(form.status.value)
     assert "Kv 2 2023" in text(view.list.value) and "Vakans under maj" in view.list.value
     assert store.comments(agreement.id).iloc[-1]["author"] == "kontroller"
+
+
+def test_a_write_elsewhere_is_seen_on_the_next_revision_check(store: Store, agreement: Agreement,
+                                                              tmp_path: Path) -> None:
+    """Another server (another Store on the same database) writes; the page load's one-query check reloads."""
+    app = make_app(store)
+    view = app.show(CommentsTab)
+    loaded = app.state
+    assert app.reload_if_changed() is False and app.state is loaded
+    Store.open(tmp_path / "demo.db").add_comment(agreement_id=agreement.id, text="Skrivet på en annan server.",
+                                                 author="anna", quarter="2023Q3", area=None)
+    assert app.reload_if_changed() is True and app.state is not loaded
+    assert "Skrivet på en annan server." in text(view.list.value)  # the visible tab shows it at once
+    assert app.reload_if_changed() is False
 
 
 def test_guarded_callback_turns_errors_into_swedish_messages() -> None:
@@ -317,14 +337,14 @@ def test_guarded_callback_turns_errors_into_swedish_messages() -> None:
 def test_agreement_named_in_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
     choices = [AGREEMENT.resolve()]
     monkeypatch.setenv("QUERY_STRING", "avtal=RUN%2F305%2F2022")
-    assert _requested_agreement(choices) == AGREEMENT.resolve()
+    assert requested_agreement(choices) == AGREEMENT.resolve()
     monkeypatch.setenv("QUERY_STRING", "avtal=RUN-305-2022")
-    assert _requested_agreement(choices) == AGREEMENT.resolve()
+    assert requested_agreement(choices) == AGREEMENT.resolve()
     monkeypatch.setenv("QUERY_STRING", "avtal=RUN/1/1999")
     from samordning.errors import SamordningError
 
     with pytest.raises(SamordningError, match="RUN/1/1999"):
-        _requested_agreement(choices)
+        requested_agreement(choices)
 
 
 def test_quarter_figure_is_ibcs_and_swedish(store: Store, agreement: Agreement) -> None:
@@ -340,12 +360,11 @@ def test_quarter_figure_is_ibcs_and_swedish(store: Store, agreement: Agreement) 
 
 def test_report_button_makes_the_same_report_as_the_cli(store: Store, agreement: Agreement) -> None:
     app = make_app(store)
-    box = view_of(app, ReportView)
-    show(app, box)  # a tab renders when first shown
+    box = app.show(ReportTab)  # a tab renders when first shown
     assert box.quarter.value == "2023Q3"  # the newest quarter with data
     box.format.value = ".xlsx"
     box.make.click()
-    link = box.link.value
+    link = box.status.value
     assert 'download="ekonomisk-rapport-RUN-305-2022-2023Q3.xlsx"' in link
     sheet = load_workbook(io.BytesIO(base64.b64decode(re.search(r"base64,([^\"]+)", link).group(1))))["Kvartal"]
     assert [r[4] for r in sheet.iter_rows(min_row=2, values_only=True)] == [959_627.41, 1_035_607.05, 915_751.49]
@@ -353,8 +372,7 @@ def test_report_button_makes_the_same_report_as_the_cli(store: Store, agreement:
 
 def test_narrative_written_by_a_controller_is_shown_to_the_council(store: Store, agreement: Agreement) -> None:
     controller = make_app(store, controller=True)
-    areas = view_of(controller, AreaView)
-    show(controller, areas)
+    areas = controller.show(AreasTab).form(NarrativeForm)
     areas.target.value, areas.quarter.value = "social", "2023Q2"
     assert areas.text.value == ""
     areas.text.value = "Vakansen i maj försenade handlingsplanen.\nTjänsten tillsattes i juni."
@@ -367,9 +385,7 @@ def test_narrative_written_by_a_controller_is_shown_to_the_council(store: Store,
     assert areas.text.value == "Vakansen i maj försenade handlingsplanen; klar i september."
 
     council = make_app(store)
-    view = view_of(council, AreaView)
-    show(council, view)
-    shown = text(view.narratives.value)
+    shown = text(council.show(AreasTab).narratives.value)
     social = agreement.area("social")
     by_area = quarterly(agreement, ledger(store, agreement), by_area=True)
     actual = int(by_area.loc[by_area["area"] == "social", "actual_ore"].sum())
@@ -382,30 +398,33 @@ def test_narrative_written_by_a_controller_is_shown_to_the_council(store: Store,
 
 def test_finalize_button_stores_the_report_and_lists_it_for_download(store: Store, agreement: Agreement) -> None:
     app = make_app(store, controller=True)
-    view = view_of(app, ReportView)
-    show(app, view)
+    view = app.show(ReportTab)
+    sign, final = view.form(SignoffForm), view.form(FinalizeForm)
     assert "Ingen rapport är fastställd ännu." in text(view.finals.value) and view.fetch.disabled
-    view.party.value = "utförare"
-    view.sign_name.value, view.sign_title.value = "Eva Berg", "Regiondirektör"
-    view.sign_date.value = dt.date(2023, 10, 12)
-    button(view.widget, "Spara underskrift").click()
+    sign.party.value = "utförare"
+    sign.name.value, sign.role_title.value = "Eva Berg", "Regiondirektör"
+    sign.date.value = dt.date(2023, 10, 12)
+    loaded = app.state
+    button(sign.widget, "Spara underskrift").click()
+    assert app.state is not loaded  # the sign-off reloads, like every other write
+    assert "Underskriften för Region Jämtland Härjedalen (utförare) i rapporten för Kv 3 2023 är sparad." in text(
+        sign.status.value)
     assert "Region Jämtland Härjedalen: Eva Berg, Regiondirektör, 2023-10-12" in text(view.signed.value)
-    view.format.value, view.presented.value = ".xlsx", dt.date(2023, 10, 12)
-    view.finalize.click()
-    assert "Rapport nr 1 för Kv 3 2023 är fastställd som presenterad 2023-10-12." in text(view.final_status.value)
-    assert 'download="faststalld-rapport-RUN-305-2022-2023Q3.xlsx"' in view.final_status.value
+    view.format.value, final.presented.value = ".xlsx", dt.date(2023, 10, 12)
+    final.finalize.click()
+    assert "Rapport nr 1 för Kv 3 2023 är fastställd som presenterad 2023-10-12." in text(final.status.value)
+    assert 'download="faststalld-rapport-RUN-305-2022-2023Q3.xlsx"' in final.status.value
     stored = store.final_reports(agreement.id)
     assert stored["quarter"].tolist() == ["2023Q3"] and stored["presented_on"].astype(str).tolist() == ["2023-10-12"]
     listed = text(view.finals.value)
     assert "1 Kv 3 2023 2023-10-12 faststalld-rapport-RUN-305-2022-2023Q3.xlsx" in listed and "gäller" in listed
 
-    view.finalize.click()  # the same quarter again, without saying it replaces the first: refused
-    assert "redan fastställd (nr 1, presenterad 2023-10-12)" in text(view.final_status.value)
+    final.finalize.click()  # the same quarter again, without saying it replaces the first: refused
+    assert "redan fastställd (nr 1, presenterad 2023-10-12)" in text(final.status.value)
     assert len(store.final_reports(agreement.id)) == 1
 
     council = make_app(store)
-    shown = view_of(council, ReportView)
-    show(council, shown)
+    shown = council.show(ReportTab)
     assert shown.pick.value == 1 and not shown.fetch.disabled
     shown.fetch.click()
     content = base64.b64decode(re.search(r"base64,([^\"]+)", shown.fetched.value).group(1))
@@ -419,24 +438,24 @@ def test_columns_detection_misses_are_mapped_by_hand_and_remembered(tmp_path: Pa
     the file is read and saved, and the next export of the same layout is read without asking."""
     store = Store.open(tmp_path / "map.db")
     app = make_app(store, controller=True)
-    view = view_of(app, UploadView)
-    show(app, view)
+    view = app.show(UploadTab)
     layout = ROOT / "tests" / "data" / "layouts" / "g_egna_rubriker.xlsx"
     view.upload.deliver("egna.xlsx", layout.read_bytes())
     assert "ingen tabell med bokförda transaktioner som kan kännas igen" in text(view.status.value)
-    assert view.mapping.layout.display == "flex" and view.map_sheet.value == "Export"
-    assert [label for label, _ in view.map_fields["amount"].options] == ["–", "Bokf.dag", "Vnr", "Kto", "Enhet",
+    assert view.mapping.is_open and view.mapping.sheet.value == "Export"
+    assert [label for label, _ in view.mapping.fields["amount"].options] == ["–", "Bokf.dag", "Vnr", "Kto", "Enhet",
                                                                          "Proj", "Ben.", "Netto"]
     for name, header in {"booking_date": "Bokf.dag", "amount": "Netto", "account": "Kto", "project": "Proj",
                          "text": "Ben."}.items():
-        view.map_fields[name].value = header
+        view.mapping.fields[name].value = header
     button(view.widget, "Läs filen med dessa val").click()
     # By hand (tests/data/make_layouts.py): eight rows count, 45 000 + 12 345,67 + 8 000,50 + 1 234,56 + 44 000
     # − 2 345,67 + 46 500,25 + 999,99 = 155 735,30 kr.
     assert "8 räknas som utfall, summa 155 735,30 kr" in text(view.status.value)
     view.save.click()
     assert "Sparad som uppladdning 1" in text(view.status.value)
-    assert store.column_mappings() != {}
+    assert list(store.column_mappings().values()) == [
+        {"booking_date": "Bokf.dag", "amount": "Netto", "account": "Kto", "project": "Proj", "text": "Ben."}]
 
     view.upload.deliver("egna-igen.xlsx", layout.read_bytes() + b"")  # same bytes: a duplicate, nothing read
     assert "redan inläst" in text(view.status.value)
@@ -448,4 +467,4 @@ def test_columns_detection_misses_are_mapped_by_hand_and_remembered(tmp_path: Pa
     wb.save(buffer)
     view.upload.deliver("egna-september.xlsx", buffer.getvalue())
     assert "Kolumnkoppling (sparad tidigare för filer med samma rubriker)" in text(view.status.value)
-    assert view.mapping.layout.display == "none"
+    assert not view.mapping.is_open

@@ -50,3 +50,28 @@ def test_split_parts_add_up_to_the_whole(ore: int, weights: list[int]) -> None:
     parts = split(ore, [Fraction(w, total) for w in weights])
     assert sum(parts) == ore
     assert all(abs(p - Fraction(ore * w, total)) < 1 for p, w in zip(parts, weights, strict=True))
+
+
+@pytest.mark.parametrize(("text", "ore"), [("250 000", 25_000_000), ("1\u00a0329\u00a0750,50 kr", 132_975_050),
+                                           ("250000,5", 25_000_050), ("0,01", 1)])
+def test_parse_kr_reads_amounts_as_people_type_them(text: str, ore: int) -> None:
+    from samordning.money import parse_kr
+
+    assert parse_kr(text) == ore
+
+
+@pytest.mark.parametrize("text", ["0", "-5", "−1 000", "(12)", "tusen", ""])
+def test_parse_kr_refuses_what_is_not_a_payment_or_withholding(text: str) -> None:
+    """One rule for the CLI and the dashboard: a payment or a withholding is more than zero."""
+    from samordning.errors import SamordningError
+    from samordning.money import parse_kr
+
+    with pytest.raises(SamordningError, match="större än noll"):
+        parse_kr(text)
+
+
+def test_local_time_is_stockholm_time_of_a_utc_stamp() -> None:
+    from samordning.localtime import local_time
+
+    assert local_time("2023-10-02T12:05:00") == "2023-10-02 14:05"        # summer time, UTC+2
+    assert local_time("2023-12-31T23:30:00+00:00") == "2024-01-01 00:30"  # winter time, UTC+1

@@ -167,3 +167,23 @@ def test_unknown_format_and_missing_chromium_are_refused_in_swedish(
     monkeypatch.setenv("PATH", "")
     with pytest.raises(SamordningError, match="PDF-rapporten skrivs ut med Chromium, som inte finns på datorn"):
         report_file(store, agreement, ".PDF")
+
+
+def test_selection_workbook_keeps_text_as_text_and_amounts_exact() -> None:
+    import io
+
+    import pandas as pd
+
+    from samordning.report.excel import selection_xlsx
+
+    rows = pd.DataFrame({"filename": ["a.xlsx", "a.xlsx"], "sheet": ["Blad1", "Blad1"], "excel_row": [2, 3],
+                         "booking_date": [dt.date(2023, 2, 3), None], "period": ["2023-02", "2023-03"],
+                         "account": ["6510", "5011"], "cost_centre": ["", ""], "project": ["7301", "7301"],
+                         "voucher": ["V1", "V2"], "text": ["\tTAB", "@SUM(A1)"], "amount_ore": [1_234, -1],
+                         "area": ["social", None], "reason": ["", "not_cost"]})
+    sheet = load_workbook(io.BytesIO(selection_xlsx(rows, {"social": "Social välfärd"})))["Transaktioner"]
+    values = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [v[10] for v in values] == [12.34, -0.01]  # written as Decimal kronor, read back as numbers
+    assert [sheet.cell(r, 10).data_type for r in (2, 3)] == ["s", "s"]  # never a formula
+    assert [v[11] for v in values] == ["Social välfärd", None]
+    assert [v[12] for v in values] == [None, "Inte ett kostnadskonto"]

@@ -179,3 +179,21 @@ def write_xlsx(r: Report) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def selection_xlsx(rows: pd.DataFrame, area_names: dict[str, str] | None = None) -> bytes:
+    """A selection of classified ledger rows (the dashboard's *Transaktioner*) as a one-sheet workbook, with the
+    same formula guard and exact amounts as the report: each row with its file and Excel row (§8)."""
+    names = area_names or {}
+    wb = Workbook()
+    wb.remove(wb.active)
+    _sheet(wb, "Transaktioner", ["Fil", "Blad", "Rad", "Datum", "Period", "Konto", "Ansvar", "Projekt",
+                                 "Verifikation", "Text", "Belopp", "Område", "Utelämnad"],
+           zip(rows["filename"], rows["sheet"], rows["excel_row"].astype(int), rows["booking_date"], rows["period"],
+               rows["account"], rows["cost_centre"], rows["project"], rows["voucher"], rows["text"],
+               map(kr, rows["amount_ore"]), [names.get(k, k) for k in rows["area"]],
+               [REASONS.get(r) for r in rows["reason"]], strict=True),
+           formats={11: KR}, widths=[28, 12, 8, 12, 10, 8, 10, 10, 14, 44, 16, 28, 36])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -17,39 +17,17 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import jinja2
-import pandas as pd
-
-from samordning.agreement import Agreement, quarter_label
+from samordning.agreement import Agreement
 from samordning.errors import SamordningError
 from samordning.followup import REASONS
-from samordning.money import format_kr, format_percent, signed_kr
 from samordning.report import Report, build_report, report_format
 from samordning.store import Store
+from samordning.ui.fragments import env
 
 CHROMIUM_ENV = "SAMORDNING_CHROMIUM"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=15000"]
-
-_env = jinja2.Environment(loader=jinja2.PackageLoader("samordning.ui", "templates"),
-                          autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-_env.filters["kr"] = lambda ore: format_kr(int(ore), nbsp=True)
-_env.filters["kr_ore"] = lambda ore: format_kr(int(ore), nbsp=True, ore_precision=True)
-_env.filters["signed"] = lambda ore: signed_kr(int(ore)).replace(" ", "\u00a0")
-_env.filters["signed_ore"] = lambda ore: signed_kr(int(ore), ore_precision=True).replace(" ", "\u00a0")
-_env.filters["pct"] = lambda x: format_percent(None if x is None or pd.isna(x) else float(x))
-_env.filters["quarter"] = quarter_label
-
-
-def local_time(ts: object) -> str:
-    """A stored time (UTC) as Swedish local time, ``2023-10-02 14:05``."""
-    stamp = pd.Timestamp(ts)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return stamp.tz_convert("Europe/Stockholm").strftime("%Y-%m-%d %H:%M")
-
-
-_env.filters["stamp"] = local_time
 
 
 def _chart(r: Report) -> str:
@@ -64,7 +42,7 @@ def _chart(r: Report) -> str:
 def write_html(r: Report, *, for_print: bool = False) -> bytes:
     from plotly.offline import get_plotlyjs
 
-    html = _env.get_template("report.html.j2").render(
+    html = env.get_template("report.html.j2").render(
         r=r, a=r.agreement, names=r.area_names, chart=_chart(r), plotlyjs=get_plotlyjs(), reasons=REASONS,
         for_print=for_print, left_out=r.left_out.groupby("reason")["amount_ore"].agg(["count", "sum"]),
     )

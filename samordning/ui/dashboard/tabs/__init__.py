@@ -1,0 +1,1 @@
+"""The dashboard's tabs, one module each; :data:`samordning.ui.dashboard.app.TABS` lists them in order."""
