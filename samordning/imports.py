@@ -94,6 +94,10 @@ def prepare_import(store: Store, agreement: Agreement, filename: str, content: b
     rows = classify(export.rows, agreement)
     left = left_out_summary(rows)
     summary = summarise(rows, left)
+    if export.period_given:
+        summary["period_given"] = export.period_given
+    if export.warnings:
+        summary["warnings"] = list(export.warnings)
     months = sorted(export.rows["period"].dropna().unique().tolist())
     preview = ImportResult(filename, sha256, 0, duplicate=False, sheet=export.sheet, rows_read=len(rows),
                            rows_imported=int(summary["rows_counted"]),  # type: ignore[call-overload]
@@ -120,6 +124,9 @@ def commit_import(store: Store, agreement: Agreement, prepared: PreparedImport, 
 
 def _notes(export: Export) -> list[str]:
     notes = list(export.notes)
+    if export.period_given:
+        notes.append(f"Perioden {export.period_given} är angiven för hela filen (filen har inga datum).")
+    notes += [f"Varning: {warning}" for warning in export.warnings]
     if export.mapping_source != "auto":
         how = "given nu; sparas för filer med samma rubriker" if export.mapping_source == "manual" else \
             "sparad tidigare för filer med samma rubriker"

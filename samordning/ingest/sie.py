@@ -305,7 +305,7 @@ def _refuse(filename: str, problems: list[Problem], unbalanced: list[Problem]) -
               "obalans); varningen sparas då med uppladdningen." if unbalanced and not problems else "")
     every = sorted(problems + unbalanced, key=lambda p: p.row or 0)
     raise SamordningError(f"SIE-filen {filename} har {' och '.join(parts)}; inget har sparats.{advice}",
-                          every[:MAX_PROBLEMS])
+                          every[:MAX_PROBLEMS], remedy="accept_unbalanced" if advice else None)
 
 
 def _export(filename: str, rows: list[dict[str, object]], dims: dict[int, str]) -> Export:

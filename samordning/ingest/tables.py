@@ -18,6 +18,7 @@ import pandas as pd
 from samordning.errors import Problem, SamordningError
 from samordning.ingest.detect import Grids
 from samordning.ingest.export import COLUMNS, Export
+from samordning.ingest.period import period_from_file
 from samordning.ingest.values import (
     as_code,
     blank,
@@ -97,13 +98,11 @@ def read_cells(filename: str, grids: Grids, *, chosen: str | None, columns: dict
     ``period`` ("2016-03") is the month of every row, for a table without a date or period column."""
     found, sheets, tried = _survey(filename, grids, columns, header_row, saved, need_time=period is None)
     if not found:
+        if any(v == NO_DATE for v in sheets.values()):
+            raise _undated(filename, grids, sheets, tried)
         empty = all(v == "tomt" for v in sheets.values())
-        undated = any(v == NO_DATE for v in sheets.values())
         raise SamordningError(
             f"Filen {filename} är tom." if empty else
-            f"Filen {filename} har ingen datum- eller periodkolumn (som Bokföringsdatum eller Period). Ange "
-            "perioden för hela filen (--period ÅÅÅÅ-MM, eller Period i uppladdningen), eller koppla datumkolumnen "
-            "för hand (--column datum=RUBRIK)." if undated else
             f"Filen {filename} innehåller ingen tabell med bokförda transaktioner som kan kännas igen. Ange "
             "kolumnerna för hand (i instrumentpanelen, eller med --column belopp=RUBRIK --column datum=RUBRIK).",
             tried or [Problem("arbetsboken är tom", file=filename)])
@@ -119,6 +118,20 @@ def read_cells(filename: str, grids: Grids, *, chosen: str | None, columns: dict
                             + ", ".join(f"{n!r} ({sheets[n]})" for n in others) + ". Välj ett annat blad om det "
                             "behövs.")
     return export
+
+
+def _undated(filename: str, grids: Grids, sheets: dict[str, str], tried: list[Problem]) -> SamordningError:
+    """The refusal of a table without a date or period column, proposing the month its file name or title
+    rows name (the rows above the header) for the controller to confirm."""
+    titles = [row for name, state in sheets.items() if state == NO_DATE
+              for p in tried if p.sheet == name and p.row for row in (grids[name] or [])[:p.row - 1]]
+    proposal = period_from_file(filename, titles)
+    found = (f" Filen nämner perioden {proposal}; stämmer den, läs in med --period {proposal} (i uppladdningen: "
+             "bekräfta perioden)." if proposal else "")
+    return SamordningError(
+        f"Filen {filename} har ingen datum- eller periodkolumn (som Bokföringsdatum eller Period). Ange perioden "
+        "för hela filen (--period ÅÅÅÅ-MM, eller Period i uppladdningen), eller koppla datumkolumnen för hand "
+        f"(--column datum=RUBRIK).{found}", tried, remedy="period", proposal=proposal)
 
 
 def _survey(filename: str, grids: Grids, columns: dict[str, str], header_row: int | None,
