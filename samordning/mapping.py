@@ -158,3 +158,22 @@ def condition(rule: Rule, code: sa.ColumnElement[str]) -> sa.ColumnElement[bool]
         return sa.and_(sa.func.length(text) == len(rule.low), sa.func.ltrim(text, _DIGITS) == "",
                        text >= rule.low, text <= rule.high)
     return text == rule.code
+
+
+def code_expression(dimension: str, rows: sa.FromClause) -> sa.ColumnElement[str]:
+    """The code a mapping reads, as SQL on ledger rows: a named column, or for ``"sie:N"`` object N of the rows'
+    ``dimensions`` (a JSON column: number → object), trimmed; NULL where a row has none."""
+    number = sie_dimension(dimension)
+    if number is None:
+        return sa.func.trim(rows.c[dimension])
+    return sa.func.trim(sa.type_coerce(rows.c.dimensions, sa.JSON)[number].as_string())
+
+
+def area_expression(dimension: str, areas: Iterable[tuple[str, Iterable[str]]],
+                    rows: sa.FromClause) -> sa.ColumnElement[str]:
+    """The key of the area a row's code falls under (areas as (key, rules)), NULL when none: a CASE built rule
+    by rule. Rules of different areas never overlap (the agreement is refused otherwise), so the order of the
+    branches does not matter."""
+    code = code_expression(dimension, rows)
+    whens = [(sa.or_(*[condition(parse_rule(text), code) for text in codes]), key) for key, codes in areas]
+    return sa.case(*whens, else_=sa.null())

@@ -160,3 +160,33 @@ def test_the_sql_condition_matches_the_same_codes(engine: sa.Engine, rule: str) 
     if parsed.kind == "all" or rule == "":
         expected.append(None)  # NULL is no code: "*" and "" take it
     assert sorted(found, key=str) == sorted(expected, key=str)
+
+
+@pytest.mark.parametrize("engine", _engines(), ids=lambda e: e.dialect.name)
+def test_the_sql_area_expression_classifies_as_pandas(engine: sa.Engine, tmp_path: Path) -> None:
+    """The same rows, by a named column and by a SIE dimension, classified in SQL and in pandas."""
+    table = sa.Table("mapping_rows", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("project", sa.String(64)), sa.Column("account", sa.String(64)),
+                     sa.Column("dimensions", sa.JSON))
+    frame = rows()
+    from samordning.followup import mapped_codes
+    from samordning.mapping import area_expression, area_of_codes
+    with engine.begin() as conn:
+        table.drop(conn, checkfirst=True)
+        table.create(conn)
+        conn.execute(table.insert(), [{"id": i, "project": r.project, "account": r.account,
+                                       "dimensions": r.dimensions} for i, r in enumerate(frame.itertuples())])
+        for dimension, areas in [("project", {"social": ["73*"], "arbete": [""]}),
+                                 ("account", {"social": ["4000-5999"], "arbete": ["6000-7999"]}),
+                                 ("sie:2", {"social": ["K1"], "arbete": ["K2"]}),
+                                 ("sie:7", {"social": ["*"]})]:
+            found = conn.execute(sa.select(area_expression(dimension, areas.items(), table)).select_from(table)
+                                 .order_by(table.c.id)).scalars().all()
+            codes = mapped_codes(frame, dimension)
+            expected = [None if pd.isna(a) else a for a in codes.map(area_of_codes(pd.unique(codes), areas))]
+            assert found == expected, dimension
+        table.drop(conn)
+    # By hand, sie:2: K1 on rows 0, 3, 4; K2 on row 1; rows 2 and 5 have no dimension 2.
+    codes = mapped_codes(frame, "sie:2")
+    areas = codes.map(area_of_codes(pd.unique(codes), {"social": ["K1"], "arbete": ["K2"]}))
+    assert [None if pd.isna(a) else a for a in areas] == ["social", "arbete", None, "social", "social", None]

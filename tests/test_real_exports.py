@@ -232,3 +232,52 @@ def test_the_preview_counts_a_sie_dimension_mapping(tmp_path: Path) -> None:
     name, content = real.sie_dimensions()
     prepared = prepare_import(Store.open(tmp_path / "p.db"), agreement, name, content)
     assert prepared.result is not None and prepared.result.amount_imported_ore == 3_600_000
+
+
+# -- the upload view behaves as the CLI -----------------------------------------------------------------------
+
+def test_the_upload_view_proposes_the_period_and_reads_as_the_cli(cli_env: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from samordning.ui.dashboard.app import App
+    from samordning.ui.dashboard.tabs.upload import UploadTab
+
+    avtal = agreement_file(cli_env, '["46000-46999"]', '["64*", "65*"]', "account")
+    store = Store.open(cli_env / "ui.db")
+    view = App(store, avtal, controller=True, user="kontroller").show(UploadTab)
+    name, content = real.supplier_workbook()
+    view.upload.deliver(name, content)
+    assert "Filen nämner perioden 2023-03" in view.status.value and view.confirm.layout.display == "none"
+    assert view.read_options.widget.layout.display == "flex"
+    assert view.read_options.period.value == "2023-03"  # proposed from the file name: the controller confirms
+    view.read_options.again.click()
+    assert view.prepared is not None and view.prepared.result is not None
+    shown = view.prepared.result.summary_data
+    view.save.click()
+    assert "Sparad som uppladdning 1" in view.status.value
+    assert "Perioden 2023-03 angiven för hela filen" in view.history.value
+    # The CLI with the same period reads the same: 46000–46999 is 4 400,00 kr, 64*/65* 12 899,00 kr.
+    db = str(cli_env / "cli.db")
+    assert main(["import", "--db", db, "--agreement", str(avtal), "--period", "2023-03",
+                 str(write(cli_env, (name, content)))]) == 0
+    [upload] = Store.open(db).uploads(load_agreement(avtal).id).itertuples()
+    assert upload.summary == shown and shown["amount_counted_ore"] == 440_000 + 1_289_900
+    assert shown["period_given"] == "2023-03"
+    capsys.readouterr()
+
+
+def test_the_upload_view_accepts_an_unbalanced_sie_file_when_ticked(tmp_path: Path) -> None:
+    from samordning.ui.dashboard.app import App
+    from samordning.ui.dashboard.tabs.upload import UploadTab
+
+    store = Store.open(tmp_path / "ui.db")
+    view = App(store, RUN_305, controller=True, user="kontroller").show(UploadTab)
+    view.upload.deliver(*real.sie_unbalanced())
+    assert "1 verifikation som inte balanserar" in view.status.value
+    assert view.read_options.accept.layout.display == "flex" and view.read_options.period.layout.display == "none"
+    view.read_options.accept.value = True
+    view.read_options.again.click()
+    view.save.click()
+    assert "Sparad som uppladdning 1" in view.status.value
+    assert "Varning: Verifikationen serie 1 nr 11 balanserar inte: summa 2,00 kr (rad 13)" in view.history.value
+    [upload] = store.uploads(load_agreement(RUN_305).id).itertuples()
+    assert upload.summary["amount_counted_ore"] == 1_000_000  # 2 000 + 8 000 kr, as the CLI reads it

@@ -62,7 +62,7 @@ class ReadOptions:
         style = {"description_width": "initial"}
         self.period = ipw.Text(description="Period för hela filen (ÅÅÅÅ-MM)", placeholder="2016-03", style=style)
         self.accept = ipw.Checkbox(description="Läs in trots obalans", indent=False)
-        self.again = button("Läs filen med dessa val", icon="refresh", button_style="info")
+        self.again = button("Läs in med det bekräftade", icon="check-circle", button_style="info")
         self.again.on_click(guard(lambda _b: reread()))
         self.widget = ipw.VBox([heading("Läs in ändå", "Bekräfta det som filen inte säger själv; det sparas med "
                                         "uppladdningen och syns i historiken och i rapportens underlag."),
