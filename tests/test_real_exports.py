@@ -281,3 +281,17 @@ def test_the_upload_view_accepts_an_unbalanced_sie_file_when_ticked(tmp_path: Pa
     assert "Varning: Verifikationen serie 1 nr 11 balanserar inte: summa 2,00 kr (rad 13)" in view.history.value
     [upload] = store.uploads(load_agreement(RUN_305).id).itertuples()
     assert upload.summary["amount_counted_ore"] == 1_000_000  # 2 000 + 8 000 kr, as the CLI reads it
+
+
+@pytest.mark.parametrize(("name", "column"), [("Project", "project"), ("Cost center", "cost_centre"),
+                                              ("Department", "cost_centre"), ("Kostnadsbärare", None)])
+def test_dimensions_named_in_english_fill_their_column(name: str, column: str | None) -> None:
+    file, content = real.sie_dimensions()
+    content = content.replace('#DIM 2 "Kostnadsbärare"'.encode("cp437"), f'#DIM 2 "{name}"'.encode("cp437"))
+    content = content.replace(b'#DIM 6 "Projekt"', b'#DIM 6 "Sexan"')  # so that dimension 2 may be the project
+    rows = read_export(content, file).rows
+    assert rows["dimensions"][1] == {"2": "K2", "7": "E7"}  # kept by number whatever its name
+    if column is not None:
+        assert rows[column].tolist() == ["K1", "K2", "K1", ""]
+    else:
+        assert "K1" not in set(rows["cost_centre"]) | set(rows["project"])
