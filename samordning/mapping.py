@@ -169,11 +169,15 @@ def code_expression(dimension: str, rows: sa.FromClause) -> sa.ColumnElement[str
     return sa.func.trim(sa.type_coerce(rows.c.dimensions, sa.JSON)[number].as_string())
 
 
-def area_expression(dimension: str, areas: Iterable[tuple[str, Iterable[str]]],
-                    rows: sa.FromClause) -> sa.ColumnElement[str]:
-    """The key of the area a row's code falls under (areas as (key, rules)), NULL when none: a CASE built rule
-    by rule. Rules of different areas never overlap (the agreement is refused otherwise), so the order of the
-    branches does not matter."""
-    code = code_expression(dimension, rows)
+def area_case(areas: Iterable[tuple[str, Iterable[str]]], code: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """The key of the area a code (an SQL expression, trimmed) falls under, areas given as (key, rules); NULL
+    when none: a CASE built rule by rule. Rules of different areas never overlap (the agreement is refused
+    otherwise), so the order of the branches does not matter."""
     whens = [(sa.or_(*[condition(parse_rule(text), code) for text in codes]), key) for key, codes in areas]
     return sa.case(*whens, else_=sa.null())
+
+
+def area_expression(dimension: str, areas: Iterable[tuple[str, Iterable[str]]],
+                    rows: sa.FromClause) -> sa.ColumnElement[str]:
+    """:func:`area_case` on the code the mapping's ``dimension`` reads from ``rows``."""
+    return area_case(areas, code_expression(dimension, rows))
