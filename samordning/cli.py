@@ -37,10 +37,13 @@ from samordning.agreement import (
 )
 from samordning.check import check
 from samordning.errors import SamordningError
-from samordning.followup import REASONS, classify, quarter_records, quarterly, withholding_cap
-from samordning.imports import current_user, import_export, ledger
+from samordning.figures import Figures
+from samordning.followup import REASONS, quarter_records, withholding_cap
+from samordning.imports import current_user, import_export
 from samordning.ingest import CANONICAL_SV, MAX_FILE_BYTES, file_period, too_large
 from samordning.money import format_kr, parse_kr
+from samordning.queries import RowFilter, stream_rows
+from samordning.serving import check_port
 from samordning.store import DB_ENV, Store, default_db_path, resolve_url
 
 
@@ -113,9 +116,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_quarters(args: argparse.Namespace) -> int:
     agreement = resolve_agreement(args.agreement)
-    store = Store.open(args.db)
-    table = quarterly(agreement, ledger(store, agreement), by_area=args.by_area,
-                      payments=store.payments(agreement.id))
+    table = Figures.load(Store.open(args.db), agreement).quarterly(by_area=args.by_area)
     if args.json:
         print(json.dumps(quarter_records(agreement, table), ensure_ascii=False, indent=2))
         return 0
@@ -125,6 +126,12 @@ def cmd_quarters(args: argparse.Namespace) -> int:
               f"utfall {format_kr(row.actual_ore)}, avvikelse {format_kr(row.variance_ore)}, "
               f"kvarstående {format_kr(row.balance_ore)}")
     return 0
+
+
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} är inte ett heltal större än noll")
+    return int(text)
 
 
 def _parse_date(text: str | None) -> dt.date | None:
@@ -200,33 +207,37 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_rows(args: argparse.Namespace) -> int:
+    """The rows behind a figure, streamed from the database a chunk at a time (as JSON: a valid array written
+    as the rows come, ``null`` for what is missing)."""
     agreement = resolve_agreement(args.agreement)
     store = Store.open(args.db)
-    rows = classify(store.ledger(agreement.id, upload_id=args.upload), agreement)
-    if (quarter := _quarter(agreement, args.quarter)) is not None:
-        rows = rows[rows["quarter"] == quarter]
-    if (area := _area(agreement, args.area)) is not None:
-        rows = rows[rows["area"] == area]
-    if args.reason == "counted":
-        rows = rows[rows["reason"] == ""]
-    elif args.reason != "all":
-        rows = rows[rows["reason"] == args.reason]
-    records = [{
-        "upload_id": int(r.upload_id), "file": r.filename, "sheet": r.sheet, "row": int(r.excel_row),
-        "date": None if r.booking_date is None or pd.isna(r.booking_date) else str(r.booking_date)[:10],
+    reason = {"all": None, "counted": ""}.get(args.reason, args.reason)
+    where = RowFilter(upload_id=args.upload, quarter=_quarter(agreement, args.quarter),
+                      area=_area(agreement, args.area), reason=reason)
+    rows = (r for chunk in stream_rows(store.engine, agreement, where) for r in chunk)
+    records = ({
+        "upload_id": r.upload_id, "file": r.filename, "sheet": r.sheet, "row": r.excel_row,
+        "date": None if r.booking_date is None else r.booking_date.isoformat()[:10],
         "period": r.period, "account": r.account, "cost_centre": r.cost_centre, "project": r.project,
-        "voucher": r.voucher, "text": r.text, "amount": kronor(int(r.amount_ore)), "quarter": r.quarter,
-        "area": r.area, "reason": r.reason or None, "in_force": bool(r.in_force),
-    } for r in rows.itertuples()]
+        "voucher": r.voucher, "text": r.text, "amount": kronor(r.amount_ore), "quarter": r.quarter,
+        "area": r.area, "reason": r.reason or None, "in_force": r.in_force,
+    } for r in rows)
     if args.json:
-        _print_json(records)
+        first = True
+        for record in records:
+            item = json.dumps(record, ensure_ascii=False, indent=2, allow_nan=False)
+            sys.stdout.write(("[\n  " if first else ",\n  ") + item.replace("\n", "\n  "))
+            first = False
+        sys.stdout.write("[]\n" if first else "\n]\n")
         return 0
+    count = total = 0
     for r in records:
         why = f"  [{REASONS[r['reason']]}]" if r["reason"] else ""
+        ore = round(r["amount"] * 100)
         print(f"{r['file']}:{r['row']:<5} {r['date'] or r['period'] or '':<10} {r['account']:<6} {r['project']:<6} "
-              f"{format_kr(round(r['amount'] * 100), ore_precision=True):>18}  {r['text']}{why}")
-    total = int(rows["amount_ore"].sum())
-    print(f"{len(records)} rader, summa {format_kr(total, ore_precision=True)}")
+              f"{format_kr(ore, ore_precision=True):>18}  {r['text']}{why}")
+        count, total = count + 1, total + ore
+    print(f"{count} rader, summa {format_kr(total, ore_precision=True)}")
     return 0
 
 
@@ -347,8 +358,17 @@ def cmd_report(args: argparse.Namespace) -> int:
               f"{args.presented} och sparad; en kopia är skriven till {out}. sha256 "
               f"{hashlib.sha256(content).hexdigest()}.")
         return 0
-    report, content = report_file(store, agreement, out.suffix, _quarter(agreement, args.quarter))
-    out.write_bytes(content)
+    if out.suffix.lower() == ".xlsx":  # streamed from the database straight into the file, never all in memory
+        from samordning.report import build_report
+        from samordning.report.excel import write_report
+
+        report = build_report(store, agreement, _quarter(agreement, args.quarter))
+        partial = out.with_name(out.name + ".delvis")
+        write_report(report, str(partial))
+        partial.replace(out)
+    else:
+        report, content = report_file(store, agreement, out.suffix, _quarter(agreement, args.quarter))
+        out.write_bytes(content)
     actual = next(f for f in report.figures if f.key == "actual")
     print(f"Rapporten för {agreement.id} till och med {quarter_label(report.quarter)} är skriven till {out} "
           f"({FORMATS[out.suffix.lower()]}). Utfall hittills {format_kr(actual.ore)}; "
@@ -422,15 +442,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def voila_command(notebook: Path, port: int, ip: str = "127.0.0.1", base_url: str | None = None,
-                  config_dir: Path | None = None) -> list[str]:
+                  config_dir: Path | None = None, *, max_viewers: int | None = None) -> list[str]:
     """Voilà serving ``notebook`` with the settings in ``notebooks/voila.json`` (the benchmark serves its empty
     notebook through this too, so both are served the same way), or in ``config_dir``'s ``voila.json``
-    (:func:`samordning.login.voila_config`, which adds the authentication)."""
+    (:func:`samordning.login.voila_config`, which adds the authentication). Voilà runs as
+    ``samordning.ui.server`` (kernels that end with their page, the cap on page kernels)."""
     config_dir = config_dir or ROOT / "notebooks"
-    command = [sys.executable, "-m", "voila", str(notebook), f"--Voila.config_file_paths={config_dir}",
+    command = [sys.executable, "-m", "samordning.ui.server", str(notebook), f"--Voila.config_file_paths={config_dir}",
                f"--port={port}", f"--Voila.ip={ip}", "--no-browser"]
     if base_url:
         command.append(f"--Voila.base_url={base_url}")
+    if max_viewers is not None:
+        command.append(f"--PageKernelManager.max_viewers={max_viewers}")
     return command
 
 
@@ -440,6 +463,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from samordning.ui import ROLE_ENV  # not the dashboard: it imports plotly and pandas
 
     rules.port(args.port)
+    check_port(args.ip, args.port)
     path = agreement_path(args.agreement)
     load_agreement(path)  # refuse a malformed file here, not in the browser
     notebook = ROOT / "notebooks" / "dashboard.ipynb"
@@ -460,7 +484,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from samordning.login import voila_config
 
     config_dir = voila_config(ROOT / "notebooks" / "voila.json", token, password_hash)
-    command = voila_command(notebook, args.port, args.ip, args.base_url, config_dir)
+    command = voila_command(notebook, args.port, args.ip, args.base_url, config_dir, max_viewers=args.max_viewers)
     if password_hash:
         print(f"{view} startar på {shown} (inloggning med lösenord).", flush=True)
     elif token:
@@ -619,6 +643,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-hash", help="kräv lösenord: hash från jupyter_server.auth.passwd() i stället för "
                                             "token (controllervyn: annars $SAMORDNING_PASSWORD_HASH)")
     p.add_argument("--no-browser", action="store_true", help="öppna ingen webbläsare")
+    p.add_argument("--max-viewers", type=_positive_int, metavar="N",
+                   help="högst N sidor (kärnor) samtidigt; fler får 'Många tittar just nu' (annars voila.json)")
     p.set_defaults(func=cmd_serve)
     return parser
 
