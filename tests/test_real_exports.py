@@ -297,3 +297,18 @@ def test_dimensions_named_in_english_fill_their_column(name: str, column: str | 
         assert rows[column].tolist() == ["K1", "K2", "K1", ""]
     else:
         assert "K1" not in set(rows["cost_centre"]) | set(rows["project"])
+
+
+def test_the_sql_path_classifies_by_the_same_rules(tmp_path: Path) -> None:
+    """Ranges and prefixes through the engine's SQL sums: the same areas and öre as classify in pandas."""
+    from samordning.imports import classified_rows, import_export
+    from samordning.queries import summary
+
+    agreement = load_agreement(agreement_file(tmp_path, '["46000-46999"]', '["64*", "65*"]', "account"))
+    store = Store.open(tmp_path / "sql.db")
+    name, content = real.supplier_workbook()
+    import_export(store, agreement, name, content, user="test", period="2023-03")
+    sums = summary(store.engine, agreement)
+    in_sql = {k: int(v) for k, v in sums[sums["reason"] == ""].groupby("area")["amount_ore"].sum().items()}
+    assert in_sql == by_area(classified_rows(store, agreement).drop(columns=["area", "reason", "quarter"]), agreement)
+    assert in_sql == {"social": 440_000, "arbete": 1_289_900}  # 4 400,00 kr and 12 899,00 kr, by hand above
