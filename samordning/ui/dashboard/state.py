@@ -31,6 +31,7 @@ from samordning.followup import (
     key_figures,
     quarterly,
 )
+from samordning.names import shown
 from samordning.queries import RowFilter, RowSet, summary
 from samordning.store import Store
 from samordning.ui.dashboard.html import message
@@ -100,7 +101,7 @@ class State:
         if pairs.empty:
             return {}
         names = dict(zip(self.uploads["id"].astype(int), self.uploads["filename"], strict=True))
-        return {q: ", ".join(f"{u} ({names[u]})" for u in sorted(int(u) for u in part["upload_id"]))
+        return {q: ", ".join(f"{u} ({shown(names[u])})" for u in sorted(int(u) for u in part["upload_id"]))
                 for q, part in pairs.groupby("quarter")}
 
     @property

@@ -10,6 +10,7 @@ import io
 import ipywidgets as ipw
 
 from samordning.followup import REASONS
+from samordning.names import shown
 from samordning.queries import RowFilter, RowSet
 from samordning.report.excel import write_selection
 from samordning.ui.dashboard.base import ALL, Tab, area_options, button, quarter_options, set_options
@@ -95,14 +96,14 @@ class TransactionsTab(Tab):
         assert self.rowset is not None
         count, first = len(self.rowset), self.offset
         rows = self.rowset.page(first, PAGE_ROWS) if count else []
-        shown = f" – visar rad {first + 1}–{first + len(rows)}" if count > PAGE_ROWS else ""
-        self.summary.value = sub(f"<b>{count}</b> rader, summa <b>{kr(self.rowset.total_ore, True)}</b>{shown}")
+        span = f" – visar rad {first + 1}–{first + len(rows)}" if count > PAGE_ROWS else ""
+        self.summary.value = sub(f"<b>{count}</b> rader, summa <b>{kr(self.rowset.total_ore, True)}</b>{span}")
         self.previous.disabled = first == 0
         self.next.disabled = first + PAGE_ROWS >= count
         names = self.state.area_names
         self.table.value = table(
             ["Källa (fil:rad)", "Datum", "Konto", "Ansvar", "Projekt", "Text", "Belopp", "Område / skäl"],
-            [[f"{e(r.filename)}:{int(r.excel_row)}", e(r.booking_date or r.period or ""), e(r.account),
+            [[f"{e(shown(r.filename))}:{int(r.excel_row)}", e(r.booking_date or r.period or ""), e(r.account),
               e(r.cost_centre), e(r.project), e(r.text), kr(int(r.amount_ore), True),
               e(names.get(r.area or "", "") if not r.reason else REASONS[r.reason])]
              for r in rows], left={0, 5, 7})
