@@ -29,6 +29,7 @@ from samordning.errors import SamordningError
 from samordning.queries import in_force_condition
 from samordning.schema import (  # noqa: F401  (re-exported: the tables were defined here before)
     ROW_COLUMNS,
+    STORED_COLUMNS,
     column_mappings,
     comments,
     final_reports,
@@ -224,9 +225,12 @@ class Store:
             if name == "booking_date" and sqlite:  # stored as SQLAlchemy's Date stores it on SQLite: ISO text
                 values = values.map(lambda d: None if d is None else d.isoformat())
             columns.append(values.tolist())
+        # SIE dimensions as JSON text; only the rows that have any are serialised (NULL for the others).
+        kept = rows["dimensions"].tolist() if "dimensions" in rows else itertools.repeat(None, len(rows))
+        columns.append([json.dumps(d, ensure_ascii=False) if d and isinstance(d, dict) else None for d in kept])
         marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        names = ", ".join(["upload_id", *ROW_COLUMNS])
-        sql = f"INSERT INTO ledger_rows ({names}) VALUES ({', '.join([marker] * (len(ROW_COLUMNS) + 1))})"
+        names = ", ".join(["upload_id", *STORED_COLUMNS])
+        sql = f"INSERT INTO ledger_rows ({names}) VALUES ({', '.join([marker] * (len(STORED_COLUMNS) + 1))})"
         conn.exec_driver_sql(sql, list(zip(itertools.repeat(upload_id), *columns)))
 
     def months_in_force(self, agreement_id: str, months: list[str]) -> dict[str, list[int]]:
@@ -329,7 +333,7 @@ class Store:
         force or not, and ``in_force``. It holds every row: the engine (:mod:`samordning.figures`,
         :mod:`samordning.queries`) sums and streams them in the database instead."""
         in_force = in_force_condition()
-        query = (sa.select(ledger_rows.c.upload_id, uploads.c.filename, *[ledger_rows.c[c] for c in ROW_COLUMNS],
+        query = (sa.select(ledger_rows.c.upload_id, uploads.c.filename, *[ledger_rows.c[c] for c in STORED_COLUMNS],
                            in_force.label("in_force"))
                  .join(uploads, uploads.c.id == ledger_rows.c.upload_id)
                  .where(uploads.c.agreement_id == agreement_id)
@@ -339,6 +343,7 @@ class Store:
             frame = pd.read_sql(query, conn)
         frame["amount_ore"] = frame["amount_ore"].astype("int64")
         frame["in_force"] = frame["in_force"].astype(bool)
+        frame["dimensions"] = [json.loads(d) if isinstance(d, str) else None for d in frame["dimensions"]]
         return _none_for_null(frame, "period")
 
     ledger = rows_in_force  # the old name, still called by the dashboard until it moves onto the engine
