@@ -17,14 +17,7 @@ import pandas as pd
 from samordning.agreement import Agreement, quarter_of
 from samordning.mapping import area_of_codes, sie_dimension
 from samordning.money import format_kr, share_of
-
-# Why a row does not count, in the order the rules are applied (the first that matches wins).
-REASONS: dict[str, str] = {
-    "total": "Summarad rad i exporten (Summa/Totalt)",
-    "outside_period": "Utanför avtalets giltighetstid",
-    "not_cost": "Inte ett kostnadskonto",
-    "no_area": "Ingen koppling till något område",
-}
+from samordning.vocabulary import REASONS  # re-exported: defined where the parser can read it lightly
 
 CODE_COLUMNS = ("account", "cost_centre", "activity", "project", "counterpart", "voucher", "text")
 

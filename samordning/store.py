@@ -42,14 +42,7 @@ from samordning.schema import (  # noqa: F401  (re-exported: the tables were def
     uploads,
     withholdings,
 )
-
-DB_ENV = "SAMORDNING_DB"
-
-
-
-def default_db_path() -> Path:
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "samordning" / "samordning.db"
+from samordning.vocabulary import DB_ENV, default_db_path  # re-exported: the parser reads them lightly
 
 
 def resolve_url(db: str | Path | None) -> str:
