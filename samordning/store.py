@@ -17,14 +17,13 @@ import hashlib
 import itertools
 import json
 import os
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
-from samordning import rules, storage_errors
+from samordning import migrate, rules, storage_errors
 from samordning.errors import SamordningError
 from samordning.queries import in_force_condition
 from samordning.schema import (  # noqa: F401  (re-exported: the tables were defined here before)
@@ -128,50 +127,9 @@ class Store:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": agreement_lock_key(agreement_id)})
             yield conn
 
-    # -- schema ---------------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _migration_lock(self, conn: sa.engine.Connection) -> Iterator[None]:
-        """One process migrates at a time (two servers may start against a new database together)."""
-        if self.engine.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(b"samordning")})
-            yield
-        else:  # SQLite: the writing transaction's BEGIN IMMEDIATE already serialises migrations
-            yield
-
-    def _at_head(self) -> bool:
-        """Whether the schema is already the newest (one query; spares every command loading Alembic)."""
-        head = max(p.name.split("_")[0] for p in (Path(__file__).parent / "migrations" / "versions").glob("0*.py"))
-        try:
-            with self.engine.connect() as conn:
-                return conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == head
-        except sa.exc.DBAPIError:
-            return False
-
     def upgrade(self) -> None:
         """Bring the schema to the newest version (creates it in an empty database)."""
-        if self._at_head():
-            return
-        from alembic import command
-        from alembic.config import Config
-
-        config = Config()
-        config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-        try:
-            with self.engine.connect() as raw:
-                if self.engine.dialect.name == "sqlite":
-                    # Alembic's batch mode rebuilds tables on SQLite; foreign keys must be off for that, and
-                    # the pragma only takes effect outside a transaction (Alembic's documented recipe).
-                    raw.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
-                try:
-                    with raw.execution_options(write=True).begin(), self._migration_lock(raw):
-                        config.attributes["connection"] = raw
-                        command.upgrade(config, "head")
-                finally:
-                    if self.engine.dialect.name == "sqlite":
-                        raw.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
-        except sa.exc.DatabaseError as exc:
-            raise SamordningError(f"Databasen {self.engine.url!r} kan inte öppnas: {exc.orig}") from exc
+        migrate.upgrade(self.engine)
 
     # -- uploads --------------------------------------------------------------------------------
 
