@@ -129,7 +129,8 @@ def open_page(browser: object) -> Iterator[Callable[..., object]]:
     def go(url: str, width: int = 1366, height: int = 768, ready: str | None = ".smd-app .card .value") -> object:
         page = browser.new_page(viewport={"width": width, "height": height}, locale="sv-SE")  # type: ignore[attr-defined]
         pages.append(page)
-        page.goto(url)
+        page.set_default_timeout(LOAD)  # waits without their own timeout: a loaded 2-core machine is slow
+        page.goto(url, wait_until="commit", timeout=LOAD)
         if ready:
             page.wait_for_selector(ready, timeout=LOAD)
         return page
@@ -202,7 +203,7 @@ def test_quarter_chart_swedish_axes_and_area_filter(council: Served, open_page: 
 
     social = agreement.areas[0]
     page.get_by_label("Område:").select_option(label=social.name)  # type: ignore[attr-defined]
-    page.wait_for_selector(f".js-plotly-plot:visible .gtitle:has-text('{social.name}')", timeout=10_000)  # type: ignore[attr-defined]
+    page.wait_for_selector(f".js-plotly-plot:visible .gtitle:has-text('{social.name}')", timeout=30_000)  # type: ignore[attr-defined]
     q1 = by_area[(by_area["area"] == social.key) & (by_area["quarter"] == "2023Q1")].iloc[0]
     labels = [normalise(t) for t in chart.locator(".bartext").all_text_contents()]
     assert labels[0] == "+" + kr(q1.variance_ore)
@@ -215,7 +216,7 @@ def test_quarter_chart_swedish_axes_and_area_filter(council: Served, open_page: 
     # From the figure to the rows behind it (§8).
     page.get_by_label("Rader för:").select_option(label="Kv 1 2023")  # type: ignore[attr-defined]
     page.get_by_role("button", name="Visa transaktionerna").click()  # type: ignore[attr-defined]
-    page.wait_for_selector("text=huvudbok_2023_kv1.xlsx:", timeout=10_000)  # type: ignore[attr-defined]
+    page.wait_for_selector("text=huvudbok_2023_kv1.xlsx:", timeout=30_000)  # type: ignore[attr-defined]
     summary = normalise(page.locator(".smd.sub:has-text('rader, summa')").inner_text())  # type: ignore[attr-defined]
     assert "477 733,75 kr" in summary
     screenshot(page, "transaktioner-1366x768")
@@ -228,7 +229,7 @@ def test_council_view_has_no_upload_or_edit(council: Served, open_page: Callable
     for title, drawn in (("Områden", "Högst innehållet vid tvist"), ("Kommentarer", "Inga kommentarer ännu"),
                          ("Rapport", "Fastställda rapporter"), ("Betalningar och tvist", "ryms inom taket")):
         show_tab(page, title)
-        page.locator(".smd-app").get_by_text(drawn).first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
+        page.locator(".smd-app").get_by_text(drawn).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
     assert page.locator("input[type=file]").count() == 0  # type: ignore[attr-defined]
     for label in ("Registrera betalning", "Registrera innehållande", "Spara kommentar", "Spara i uppföljningen",
                   "Spara återrapportering", "Fastställ rapporten", "Spara underskrift"):
@@ -296,7 +297,7 @@ def test_controller_uploads_confirms_and_sees_refusal(controller: Served, open_p
     expected = {f.key: kr(f.ore) for f in key_figures(agreement, rows)}
     page.wait_for_function(  # type: ignore[attr-defined]
         "e => document.querySelector('.smd-app .card[data-key=actual] .value').innerText.replace(/\\s/g, ' ') == e",
-        arg=expected["actual"], timeout=10_000)
+        arg=expected["actual"], timeout=30_000)
     assert cards(page) == expected
 
 
@@ -343,7 +344,7 @@ def test_every_view_renders(controller: Served, open_page: Callable[..., object]
         show_tab(page, title)
         if title in ("Kvartal", "Områden"):
             wait_for_chart(page)
-        page.locator(".smd-app").get_by_text(expected[title]).first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
+        page.locator(".smd-app").get_by_text(expected[title]).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
         page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
         screenshot(page, f"vy-{re.sub(r'[^a-zåäö]+', '-', title.lower())}-{width}x{height}")
 
