@@ -104,7 +104,7 @@ def cmd_quarters(args: argparse.Namespace) -> int:
     agreement = resolve_agreement(args.agreement)
     store = Store.open(args.db)
     table = quarterly(agreement, ledger(store, agreement), by_area=args.by_area,
-                      payments=store.payments(agreement.id))
+                      payments=store.payments(agreement.id), withholdings=store.withholdings(agreement.id))
     if args.json:
         print(json.dumps(quarter_records(agreement, table), ensure_ascii=False, indent=2))
         return 0

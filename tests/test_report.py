@@ -75,8 +75,9 @@ class ExternalLinks(HTMLParser):
 
 def engine(store: Store, agreement: Agreement) -> tuple[list, object]:
     rows = ledger(store, agreement)
-    payments = store.payments(agreement.id)
-    return key_figures(agreement, rows, payments), quarterly(agreement, rows, payments=payments)
+    payments, held = store.payments(agreement.id), store.withholdings(agreement.id)
+    return (key_figures(agreement, rows, payments, held),
+            quarterly(agreement, rows, payments=payments, withholdings=held))
 
 
 def test_xlsx_figures_equal_the_engine_and_no_formulas(store: Store, agreement: Agreement) -> None:

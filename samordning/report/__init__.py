@@ -124,9 +124,9 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
     covered = rows[rows["period"].isna() | (rows["period"].astype(str) <= last_month)]
     covered_quarters = [q for q in agreement.quarters if q <= quarter]
 
-    payments = store.payments(agreement.id)
-    table = quarterly(agreement, covered, payments=payments)
-    by_area = quarterly(agreement, covered, by_area=True, payments=payments)
+    payments, withholdings = store.payments(agreement.id), store.withholdings(agreement.id)
+    table = quarterly(agreement, covered, payments=payments, withholdings=withholdings)
+    by_area = quarterly(agreement, covered, by_area=True, payments=payments, withholdings=withholdings)
     table = table[table["quarter"].isin(covered_quarters)].reset_index(drop=True)
     by_area = by_area[by_area["quarter"].isin(covered_quarters)].reset_index(drop=True)
 
@@ -141,7 +141,6 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
     })
     classes["total_ore"] = classes["personnel_ore"] + classes["other_ore"]
 
-    withholdings = store.withholdings(agreement.id)
     withholdings = withholdings.assign(cap_ore=[withholding_cap(agreement, a) for a in withholdings["area"]])
     comments = store.comments(agreement.id)
     comments = comments[comments["quarter"].isna() | comments["quarter"].isin(covered_quarters)]
@@ -161,8 +160,9 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
     since, changes = _changes_since_final(store, agreement, by_area, rows)
     return Report(
         agreement=agreement, quarter=quarter, period_start=agreement.validity.start, period_end=end,
-        made_on=made_on or dt.date.today(), figures=key_figures(agreement, covered, payments),
-        forecast=forecast(agreement, covered, payments=payments), quarters=table, quarters_by_area=by_area,
+        made_on=made_on or dt.date.today(), figures=key_figures(agreement, covered, payments, withholdings),
+        forecast=forecast(agreement, covered, payments=payments, withholdings=withholdings), quarters=table,
+        quarters_by_area=by_area,
         account_classes=classes, withholdings=withholdings,
         caps={a.key: withholding_cap(agreement, a.key) for a in agreement.areas},
         comments=comments.reset_index(drop=True), findings=check(agreement), uploads=uploads,
@@ -204,8 +204,8 @@ def _changes_since_final(store: Store, agreement: Agreement, by_area: pd.DataFra
         for what, key, ore in (("Förskott", "advance", r.advance_ore), ("Utfall", "actual", r.actual_ore)):
             old_ore = round(float(before[key]) * 100)
             if old_ore != int(ore):
-                changes.append(Change(r.quarter, names[r.area], what, old_ore, int(ore),
-                                      causes if what == "Utfall" else ("registrerad betalning",)))
+                why = causes if what == "Utfall" else ("registrerad betalning eller innehållen ersättning",)
+                changes.append(Change(r.quarter, names[r.area], what, old_ore, int(ore), why))
     return ref, changes
 
 

@@ -151,6 +151,6 @@ class PaymentsTab(Tab):
         except SamordningError as exc:
             self.whatif.value = message(exc.message, "error")
             return
-        w = what_if(s.agreement, self.whatif_area.value, amount, withholdings=s.withholdings, fc=s.forecast,
-                    unspent_ore=s.unspent_ore)
+        w = what_if(s.agreement, self.whatif_area.value, amount, payments=s.payments, withholdings=s.withholdings,
+                    fc=s.forecast)
         self.whatif.value = what_if_html(w, s.area_names[w.area])
