@@ -310,8 +310,10 @@ def key_figures(agreement: Agreement, rows: pd.DataFrame | None, payments: pd.Da
     ]
     held_now = withheld_now(withholdings)
     if held_now:
+        names = [agreement.area(k).name for k in held_now]
         figures.append(Figure("withheld", "Innehållen ersättning", sum(held_now.values()), agreement.dispute.clause,
-                              "; ".join(f"{agreement.area(k).name} {format_kr(v)}" for k, v in held_now.items())))
+                              names[0] if len(names) == 1 else
+                              "; ".join(f"{n} {format_kr(v)}" for n, v in zip(names, held_now.values(), strict=True))))
     return figures
 
 

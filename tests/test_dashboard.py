@@ -74,17 +74,40 @@ def button(widget: object, description: str) -> object:
     return None
 
 
-def test_overview_cards_are_the_engines_key_figures(store: Store, agreement: Agreement) -> None:
+def test_overview_opens_with_the_verdict_then_distinct_key_figures(store: Store, agreement: Agreement) -> None:
     app = make_app(store)
-    figures = key_figures(agreement, ledger(store, agreement))
+    figures = {f.key: f for f in key_figures(agreement, ledger(store, agreement))}
     overview = app.view(0)
     shown = text(overview.cards.value)
-    for f in figures:
-        assert f"{f.label} {f.clause} {kr(f.ore)}" in shown
-    # By hand: 5 319 000 kr; three advances of 1 329 750 kr inside the validity period.
-    assert "Ersättning §6 5 319 000 kr" in shown
+    # One sentence first, worked out by hand from the demo: 3 × 1 329 750 kr advanced, 2 910 985,95 kr booked.
+    assert shown.startswith("Till och med 2023-09 har 2 910 986 kr av förskotten på 3 989 250 kr använts (73 %); "
+                            "1 078 264 kr återstår. Hela avtalstiden har utfall: 1 078 264 kr ska betalas tillbaka "
+                            "(§6). Ingen ersättning är innehållen.")
+    # The picture: the agreed compensation, then the advances, actual and what is left, each with its amount.
+    assert "Ersättning enligt avtalet 5 319 000 kr Förskott hittills 3 989 250 kr Utfall hittills 2 910 986 kr " \
+           "Kvarstående medel 1 078 264 kr Återbetalning 1 078 264 kr §6" in shown
+    # Then the key figures, no two with the same number: nothing remains to forecast, so the balance is the
+    # repayment and one card says so.
+    cards = re.findall(r'data-key="(\w+)"', overview.cards.value)
+    assert cards == ["advanced", "actual", "unspent"]
     assert "Förskott hittills §6 3 989 250 kr" in shown
+    assert f"Kvarstående medel = prognostiserad återbetalning §6 {kr(figures['repayment'].ore)}" in shown
     assert "Senaste utfall: 2023-09" in text(overview.provenance.value)
+    findings = overview.findings.value
+    assert "<details" in findings and "Avtalets egna motsägelser och luckor (8)" in text(findings)
+
+
+def test_a_withholding_appears_on_the_overview(store: Store, agreement: Agreement) -> None:
+    store.add_withholding(agreement_id=agreement.id, area="social", amount_ore=100_000_000, reason="Tvist",
+                          withheld_on=dt.date(2023, 8, 1), cap_ore=132_975_000, clause="§10", user="k")
+    app = make_app(store)
+    shown = text(app.view(0).cards.value)
+    # 3 989 250 − 1 000 000 = 2 989 250 kr advanced; 2 989 250 − 2 910 985,95 = 78 264,05 kr left and repaid.
+    assert "förskotten på 2 989 250 kr använts (97 %); 78 264 kr återstår" in shown
+    assert "1 000 000 kr är innehållet (Social välfärd, §10)." in shown
+    assert "Innehållet 1 000 000 kr §10" in shown
+    assert "Innehållen ersättning §10 1 000 000 kr Social välfärd" in shown
+    assert re.findall(r'data-key="(\w+)"', app.view(0).cards.value) == ["advanced", "actual", "unspent", "withheld"]
 
 
 def test_views_are_built_when_their_tab_is_first_shown(store: Store) -> None:
@@ -131,7 +154,8 @@ def test_area_filter_swaps_drawn_charts_and_updates_table(store: Store, agreemen
     assert list(view.chart.data[1].y) == [int(v) / 100 for v in mine["actual_ore"]]
     assert social.name in view.chart.layout.title.text
     # Half of the 1 329 750 kr advance (the 50/50 assumption) and the Q1 rows of project 7301.
-    assert "Kv 1 2023 664 875 kr 664 875 kr 477 734 kr" in text(view.table.value)
+    # Tables show the öre, so that the rows add up to the sums.
+    assert "Kv 1 2023 664 875,00 kr 664 875,00 kr 477 733,75 kr" in text(view.table.value)
     view.area.value = ALL
     assert list(view.chart.data[1].y) == [959_627.41, 1_035_607.05, 915_751.49]
     assert not any(has_class(box, "smd-hidden") for box in view.boxes[ALL])

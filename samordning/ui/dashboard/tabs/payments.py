@@ -47,15 +47,21 @@ def withholdings_html(s: State) -> str:
                    e(r.released_on or "–"), kr(withholding_cap(a, r.area))] for r in w.itertuples()])
 
 
+def exact(ore: int) -> str:
+    """An amount with its öre when it has any (a cap passed by 0,01 kr is not passed by "0 kr")."""
+    return kr(ore, ore % 100 != 0)
+
+
 def what_if_html(w: WhatIf, area_name: str) -> str:
     verdict = ("ryms inom taket" if w.within_cap else
-               f"överskrider taket med {kr(w.over_cap_ore)} och skulle avvisas")
+               f"överskrider taket med {exact(w.over_cap_ore)} och skulle avvisas")
     return smd(
-        f'<div class="message {"ok" if w.within_cap else "error"}">Att hålla inne {kr(w.amount_ore)} för '
-        f'{e(area_name)} {verdict} (tak {kr(w.cap_ore)}, {e(w.cap_clause)}; redan innehållet {kr(w.held_ore)}).'
-        f'<br>Kvarstående medel hos utföraren blir {kr(w.unspent_after_ore)} i stället för {kr(w.unspent_ore)}; '
-        f'prognostiserad återbetalning ({e(w.repayment_clause)}) blir {kr(w.repayment_after_ore)} i stället för '
-        f'{kr(w.repayment_ore)}. Avtalet anger inte hur innehållen ersättning regleras ({e(w.cap_clause)}).</div>')
+        f'<div class="message {"ok" if w.within_cap else "error"}">Att hålla inne {exact(w.amount_ore)} för '
+        f'{e(area_name)} {verdict} (tak {exact(w.cap_ore)}, {e(w.cap_clause)}; redan innehållet '
+        f'{exact(w.held_ore)}).<br>Kvarstående medel hos utföraren blir {kr(w.unspent_after_ore)} i stället för '
+        f'{kr(w.unspent_ore)}; prognostiserad återbetalning ({e(w.repayment_clause)}) blir '
+        f'{kr(w.repayment_after_ore)} i stället för {kr(w.repayment_ore)}. Avtalet anger inte hur innehållen '
+        f'ersättning regleras ({e(w.cap_clause)}).</div>')
 
 
 class PaymentForm(Form):
