@@ -68,7 +68,7 @@ def served(folder: Path, *extra: str) -> Iterator[str]:
         proc.wait(20)
 
 
-def capture(url: str, out: Path, sizes: list[tuple[int, int]], tabs: list[str] | None, prefix: str,
+def capture(url: str, out: Path, sizes: list[tuple[int, int]], *, tabs: list[str] | None, prefix: str,
             names: dict[str, str] | None = None) -> list[Path]:
     """Each tab (``tabs``, else all) at each size, as ``{prefix}-{tab}-{w}x{h}.png`` (or ``names[tab]``)."""
     from playwright.sync_api import sync_playwright
@@ -106,13 +106,13 @@ def main() -> None:
         if args.all:
             sizes = [(1366, 768), (1920, 1080)]
             with served(folder) as url:
-                written = capture(url, args.out, sizes, None, "rådet")
+                written = capture(url, args.out, sizes, tabs=None, prefix="rådet")
             with served(folder, "--controller", "--token", TOKEN) as url:
-                written += capture(url, args.out, sizes, None, "controller")
+                written += capture(url, args.out, sizes, tabs=None, prefix="controller")
         else:
             with served(folder) as url:
-                written = capture(url, args.out, [(1366, 768)], [tab for _, tab, _ in README], "",
-                                  {tab: name for _, tab, name in README})
+                written = capture(url, args.out, [(1366, 768)], tabs=[tab for _, tab, _ in README], prefix="",
+                                  names={tab: name for _, tab, name in README})
     for path in written:
         print(path)
 

@@ -76,8 +76,8 @@ def sentence(v: Verdict) -> str:
     return " ".join(words)
 
 
-def _bar(label: str, start: int, end: int, scale: int, amount: int, css: str, note: str = "") -> str:
-    lo, hi = sorted((start, end))
+def _bar(label: str, span: tuple[int, int], scale: int, *, amount: int, css: str, note: str = "") -> str:
+    lo, hi = sorted(span)
     left, width = 100 * max(lo, 0) / scale, 100 * (hi - max(lo, 0)) / scale
     extra = f' <span class="v-note">{escape(note)}</span>' if note else ""
     return (f'<div class="v-label">{escape(label)}</div>'
@@ -90,19 +90,19 @@ def picture(v: Verdict) -> str:
     """The money from compensation to repayment as bars on one scale, like a waterfall: the advances, the part
     of them used, what is left of them, and (at the end) what goes back."""
     scale = max(v.compensation, v.advanced + v.withheld, v.forecast, v.actual, 1)
-    bars = [_bar("Ersättning enligt avtalet", 0, v.compensation, scale, v.compensation, "v-frame")]
-    bars.append(_bar("Förskott hittills", 0, v.advanced, scale, v.advanced, "v-advance"))
+    bars = [_bar("Ersättning enligt avtalet", (0, v.compensation), scale, amount=v.compensation, css="v-frame")]
+    bars.append(_bar("Förskott hittills", (0, v.advanced), scale, amount=v.advanced, css="v-advance"))
     if v.withheld:
-        bars.append(_bar("Innehållet", v.advanced, v.advanced + v.withheld, scale, v.withheld, "v-held",
-                         v.dispute_clause))
-    bars.append(_bar("Utfall hittills", 0, v.actual, scale, v.actual, "v-actual"))
-    bars.append(_bar("Kvarstående medel", v.actual, v.advanced, scale, v.unspent,
-                     "v-left" if v.unspent >= 0 else "v-over"))
+        bars.append(_bar("Innehållet", (v.advanced, v.advanced + v.withheld), scale, amount=v.withheld, css="v-held",
+                         note=v.dispute_clause))
+    bars.append(_bar("Utfall hittills", (0, v.actual), scale, amount=v.actual, css="v-actual"))
+    bars.append(_bar("Kvarstående medel", (v.actual, v.advanced), scale, amount=v.unspent,
+                     css="v-left" if v.unspent >= 0 else "v-over"))
     if v.remaining_months:
-        bars.append(_bar("Prognos till avtalets slut", 0, v.forecast, scale, v.forecast, "v-forecast"))
+        bars.append(_bar("Prognos till avtalets slut", (0, v.forecast), scale, amount=v.forecast, css="v-forecast"))
     bars.append(_bar("Prognostiserad återbetalning" if v.remaining_months else "Återbetalning",
-                     v.forecast, v.advances_total, scale, v.repayment if not v.overspend else -v.overspend,
-                     "v-left" if not v.overspend else "v-over", v.repayment_clause))
+                     (v.forecast, v.advances_total), scale, amount=v.repayment if not v.overspend else -v.overspend,
+                     css="v-left" if not v.overspend else "v-over", note=v.repayment_clause))
     return f'<div class="verdict-bars">{"".join(bars)}</div>'
 
 
