@@ -10,8 +10,10 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import math
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from samordning import __version__
+from samordning import __version__, rules
 from samordning.agreement import (
     AGREEMENT_ENV,
     ROOT,
@@ -52,12 +54,17 @@ def kronor(ore: int) -> float:
 
 def cmd_import(args: argparse.Namespace, paths: Sequence[str] | None = None) -> int:
     agreement = resolve_agreement(args.agreement)
+    if getattr(args, "user", None) is not None:
+        rules.user(args.user)  # a bad name is bad input (exit 2), not a refused file
     store = Store.open(args.db)
     failed = 0
     options: dict[str, object] = {}
     if getattr(args, "sheet", None):
         options["sheet"] = args.sheet
-    if getattr(args, "header_row", None):
+    if getattr(args, "header_row", None) is not None:
+        if args.header_row < 1:
+            raise SamordningError(f"Rubrikraden ska vara ett radnummer i Excel, 1 eller större "
+                                  f"(inte {args.header_row}).")
         options["header_row"] = args.header_row
     if getattr(args, "column", None):
         columns = {}
@@ -145,8 +152,20 @@ def _area(agreement: Agreement, text: str | None) -> str | None:
                           + ", ".join(f"{a.key} ({a.name})" for a in agreement.areas) + ".")
 
 
+def _null_for_missing(data: object) -> object:
+    """``data`` with every missing value (NaN, NaT, ``pd.NA``) as ``None``: JSON's ``null``, never ``NaN``
+    (which is not JSON)."""
+    if isinstance(data, dict):
+        return {k: _null_for_missing(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_null_for_missing(v) for v in data]
+    if data is pd.NA or data is pd.NaT or (isinstance(data, float) and math.isnan(data)):
+        return None
+    return data
+
+
 def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    print(json.dumps(_null_for_missing(data), ensure_ascii=False, indent=2, default=str, allow_nan=False))
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -305,6 +324,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in FORMATS:
         raise SamordningError(f"Ange en fil som slutar på {', '.join(FORMATS)} (inte {out.name!r}); ändelsen "
                               "väljer format.")
+    _check_writable(out)
     store = Store.open(args.db)
     if args.finalize:
         if not args.presented:
@@ -328,6 +348,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_writable(out: Path) -> None:
+    """Refuse an output file that cannot be written before anything is made or stored (a finalized report
+    would otherwise be stored while its copy fails)."""
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise SamordningError(f"Mappen {folder} finns inte; ange en fil i en befintlig mapp med --out.")
+    if not os.access(folder, os.W_OK) or (out.exists() and (out.is_dir() or not os.access(out, os.W_OK))):
+        raise SamordningError(f"Filen {out} kan inte skrivas (saknar skrivrätt, eller är en mapp).")
+
+
 def cmd_signoff(args: argparse.Namespace) -> int:
     agreement = resolve_agreement(args.agreement)
     quarter = _quarter(agreement, args.quarter)
@@ -345,6 +375,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
         if not args.out:
             raise SamordningError("Ange filen att spara till med --out.")
         filename, content = store.final_report_content(agreement.id, args.save)
+        _check_writable(Path(args.out))
         Path(args.out).write_bytes(content)
         print(f"Fastställd rapport {args.save} ({filename}) är sparad till {args.out}.")
         return 0
@@ -382,10 +413,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def voila_command(notebook: Path, port: int, ip: str = "127.0.0.1", base_url: str | None = None) -> list[str]:
+def voila_command(notebook: Path, port: int, ip: str = "127.0.0.1", base_url: str | None = None,
+                  config_dir: Path | None = None) -> list[str]:
     """Voilà serving ``notebook`` with the settings in ``notebooks/voila.json`` (the benchmark serves its empty
-    notebook through this too, so both are served the same way). Authentication is added by the caller."""
-    command = [sys.executable, "-m", "voila", str(notebook), f"--Voila.config_file_paths={ROOT / 'notebooks'}",
+    notebook through this too, so both are served the same way), or in ``config_dir``'s ``voila.json``
+    (:func:`samordning.login.voila_config`, which adds the authentication)."""
+    config_dir = config_dir or ROOT / "notebooks"
+    command = [sys.executable, "-m", "voila", str(notebook), f"--Voila.config_file_paths={config_dir}",
                f"--port={port}", f"--Voila.ip={ip}", "--no-browser"]
     if base_url:
         command.append(f"--Voila.base_url={base_url}")
@@ -397,6 +431,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     and the authentication are chosen here."""
     from samordning.ui import ROLE_ENV  # not the dashboard: it imports plotly and pandas
 
+    rules.port(args.port)
     path = agreement_path(args.agreement)
     load_agreement(path)  # refuse a malformed file here, not in the browser
     notebook = ROOT / "notebooks" / "dashboard.ipynb"
@@ -404,8 +439,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise SamordningError(f"Hittar inte instrumentpanelen {notebook}.")
     env = dict(os.environ, **{DB_ENV: resolve_url(args.db), AGREEMENT_ENV: str(path),
                               ROLE_ENV: "controller" if args.controller else "council"})
+    for secret in ("SAMORDNING_TOKEN", "SAMORDNING_PASSWORD_HASH"):  # Voilà reads them from its config file
+        env.pop(secret, None)
     Store.open(env[DB_ENV])  # create or upgrade the schema before any kernel starts
-    command = voila_command(notebook, args.port, args.ip, args.base_url)
     shown = opened = f"http://{args.ip}:{args.port}{args.base_url or '/'}"
     # Authentication is Jupyter's own: a token or a hashed password. The controllers' view always has one
     # (a token is made up when none is given); the council's view has one when asked for.
@@ -413,15 +449,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     token = args.token or (os.environ.get("SAMORDNING_TOKEN") or secrets.token_urlsafe(24) if args.controller
                            else None)
     view = "Controllervyn" if args.controller else "Samverkansrådets läsvy"
+    from samordning.login import voila_config
+
+    config_dir = voila_config(ROOT / "notebooks" / "voila.json", token, password_hash)
+    command = voila_command(notebook, args.port, args.ip, args.base_url, config_dir)
     if password_hash:
-        command += ["--Voila.token=", f"--PasswordIdentityProvider.hashed_password={password_hash}"]
         print(f"{view} startar på {shown} (inloggning med lösenord).", flush=True)
     elif token:
-        command.append(f"--Voila.token={token}")
         opened = f"{shown}?token={token}"
         print(f"{view} startar på {opened}", flush=True)
     else:
-        command.append("--Voila.token=")
         print(f"{view} startar på {shown}", flush=True)
     print("Avsluta med Ctrl+C.", flush=True)
     if not args.no_browser:
@@ -430,11 +467,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # kernels down instead of living on as an orphan; Ctrl+C reaches both (one process group).
     proc = subprocess.Popen(command, env=env)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: proc.terminate())
-    while True:
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            continue  # Voilà got the same Ctrl+C and is shutting down: wait for it
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:
+                continue  # Voilà got the same Ctrl+C and is shutting down: wait for it
+    finally:
+        shutil.rmtree(config_dir, ignore_errors=True)
 
 
 # -- the parser and the entry point ----------------------------------------------------------------
@@ -588,8 +628,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         log = default_db_path().parent / "fel.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("a", encoding="utf-8") as fh:
-            fh.write(traceback.format_exc() + "\n")
+        # Owner-only (the umask may make it stricter); SQL parameters are hidden by the engine, so the log
+        # holds the error and where it happened, not ledger rows.
+        with os.fdopen(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8") as fh:
+            fh.write(f"{dt.datetime.now().isoformat(timespec='seconds')} samordning {__version__}\n"
+                     + traceback.format_exc() + "\n")
         print(f"Ett oväntat fel inträffade. Detaljer finns i {log}. Kontakta den som förvaltar samordning.",
               file=sys.stderr)
         return 3

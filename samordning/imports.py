@@ -8,7 +8,9 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from samordning import rules
 from samordning.agreement import Agreement
+from samordning.errors import SamordningError
 from samordning.followup import classify, counted, left_out_summary
 from samordning.ingest import NAME_SV, Export, read_export
 from samordning.money import format_kr
@@ -91,6 +93,9 @@ def prepare_import(store: Store, agreement: Agreement, filename: str, content: b
     if "saved" not in read_options:
         read_options["saved"] = store.column_mappings()
     export = read_export(content, filename, **read_options)  # type: ignore[arg-type]
+    if too_long := rules.row_lengths(export.rows, filename, export.sheet, export.columns):
+        raise SamordningError(f"Filen {filename} har värden som är längre än databasen sparar; inget har sparats.",
+                              too_long)
     rows = classify(export.rows, agreement)
     left = left_out_summary(rows)
     summary = summarise(rows, left)

@@ -91,15 +91,16 @@ def format_percent(ratio: float | None, decimals: int = 0) -> str:
 def parse_kr(text: str) -> int:
     """A payment or withholding amount as a person types it (``"250 000"``, ``"1 329 750,50 kr"``) to öre.
 
-    One rule for the CLI and the dashboard: the amount is read like an amount cell of an export (the importer's
-    own parser), and it must be more than zero; anything else is refused with a Swedish message.
+    One reader for the CLI and the dashboard: the amount is read like an amount cell of an export (the importer's
+    own parser); text that is not an amount is refused with a Swedish message. Whether the amount is allowed
+    (more than zero, within bounds) is decided by ``samordning.rules``, where the store applies it to every write.
     """
     import pandas as pd
 
     from samordning.ingest import parse_amounts  # the importer's reader of amounts; money.py stays light
 
     amounts, bad = parse_amounts(pd.Series([text], dtype=object))
-    if bad.iloc[0] or pd.isna(amounts.iloc[0]) or int(amounts.iloc[0]) <= 0:
-        raise SamordningError(f"Beloppet {text!r} kan inte läsas som ett belopp större än noll; skriv till exempel "
+    if bad.iloc[0] or pd.isna(amounts.iloc[0]):
+        raise SamordningError(f"Beloppet {text!r} kan inte läsas som ett belopp; skriv till exempel "
                               "250 000 eller 250000,50.")
     return int(amounts.iloc[0])

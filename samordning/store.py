@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from samordning import rules, storage_errors
 from samordning.errors import SamordningError
 
 DB_ENV = "SAMORDNING_DB"
@@ -169,6 +170,25 @@ def resolve_url(db: str | Path | None) -> str:
     return f"sqlite:///{path}"
 
 
+def agreement_lock_key(agreement_id: str) -> int:
+    """A signed 64-bit advisory-lock key for an agreement's writes (PostgreSQL)."""
+    digest = hashlib.sha256(b"samordning-agreement:" + agreement_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _stored_total(conn: sa.engine.Connection, table: sa.Table, agreement_id: str) -> int:
+    return int(conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(table.c.amount_ore), 0))
+                           .where(table.c.agreement_id == agreement_id)))
+
+
+def _none_for_null(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """SQL NULLs of text and date columns as ``None`` (pandas reads them as NaN beside strings, and NaN is
+    truthy: "nan" on a page, ``NaN`` in JSON)."""
+    for name in columns:
+        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    return frame
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -192,10 +212,13 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            self.engine = sa.create_engine(url)
+            # hide_parameters: an error's text (and so fel.log) never holds the ledger rows being written
+            self.engine = sa.create_engine(url, hide_parameters=True)
         except (sa.exc.ArgumentError, ImportError) as exc:
             raise SamordningError(f"Databasadressen {url!r} går inte att använda: {exc}") from exc
+        sa.event.listen(self.engine, "handle_error", storage_errors.translate)
         if self.engine.dialect.name == "sqlite":
+            storage_errors.create_private(self.engine.url.database)
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             # pysqlite's own transaction handling is off; we emit BEGIN ourselves (SQLAlchemy's recipe).
             sa.event.listen(self.engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
@@ -207,9 +230,16 @@ class Store:
         return cls(resolve_url(db))
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sa.engine.Connection]:
-        """A writing transaction: committed when the block ends, rolled back on any error."""
+    def _write(self, agreement_id: str | None = None) -> Iterator[sa.engine.Connection]:
+        """A writing transaction: committed when the block ends, rolled back on any error.
+
+        Every read-then-write decision of an agreement (month takeover, §10 cap, current text, finalized
+        report) is serialised: SQLite's BEGIN IMMEDIATE queues all writers; on PostgreSQL the transaction first
+        takes an advisory lock on the agreement (released at commit), so two writers of one agreement take
+        turns and the second reads what the first committed (READ COMMITTED reads anew per statement)."""
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            if agreement_id is not None and conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": agreement_lock_key(agreement_id)})
             yield conn
 
     # -- schema ---------------------------------------------------------------------------------
@@ -240,7 +270,7 @@ class Store:
                 finally:
                     if self.engine.dialect.name == "sqlite":
                         raw.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DatabaseError as exc:
             raise SamordningError(f"Databasen {self.engine.url!r} kan inte öppnas: {exc.orig}") from exc
 
     # -- uploads --------------------------------------------------------------------------------
@@ -258,7 +288,9 @@ class Store:
         Returns the new id and, per month it covers, the older uploads whose rows of that month it replaces.
         """
         months = sorted({p for p in rows["period"].dropna()})
-        with self._write() as conn:
+        user = rules.user(user)
+        rules.text(filename, "filnamnet", rules.FILENAME_LEN)
+        with self._write(agreement_id) as conn:
             upload_id = int(conn.execute(uploads.insert().values(
                 agreement_id=agreement_id, sha256=sha256, filename=filename, uploaded_by=user,
                 uploaded_at=_now(), sheet=sheet, header_row=header_row, size_bytes=len(content),
@@ -327,7 +359,8 @@ class Store:
 
     def reinstate(self, agreement_id: str, upload_id: int, user: str) -> dict[str, list[int]]:
         """Bring a replaced upload back for all its months; the uploads that replaced it step aside there."""
-        with self._write() as conn:
+        user = rules.user(user)
+        with self._write(agreement_id) as conn:
             exists = conn.scalar(sa.select(uploads.c.id).where(uploads.c.id == upload_id,
                                                                uploads.c.agreement_id == agreement_id))
             if exists is None:
@@ -403,13 +436,18 @@ class Store:
             frame = pd.read_sql(query, conn)
         frame["amount_ore"] = frame["amount_ore"].astype("int64")
         frame["in_force"] = frame["in_force"].astype(bool)
-        return frame
+        return _none_for_null(frame, "period")
 
     # -- payments and withholdings -------------------------------------------------------------------
 
     def add_payment(self, *, agreement_id: str, quarter: str, amount_ore: int, invoice_no: str,
                     invoiced_on: dt.date | None, paid_on: dt.date | None, user: str, note: str = "") -> int:
-        with self._write() as conn:
+        """Register an advance invoiced or paid (refused by :mod:`samordning.rules` when implausible)."""
+        rules.payment(amount_ore, invoiced_on, paid_on)
+        invoice_no = rules.text(invoice_no, "fakturanumret", rules.INVOICE_LEN)
+        user = rules.user(user)
+        with self._write(agreement_id) as conn:
+            rules.total(_stored_total(conn, payments, agreement_id), amount_ore, "betalningarna")
             return int(conn.execute(payments.insert().values(
                 agreement_id=agreement_id, quarter=quarter, invoice_no=invoice_no, invoiced_on=invoiced_on,
                 paid_on=paid_on, amount_ore=amount_ore, note=note, by=user, at=_now())).inserted_primary_key[0])
@@ -424,7 +462,12 @@ class Store:
     def add_withholding(self, *, agreement_id: str, area: str, amount_ore: int, reason: str,
                         withheld_on: dt.date, cap_ore: int, clause: str, user: str) -> int:
         """Record a withholding; refuse it when the area's unreleased withholdings would pass the cap."""
-        with self._write() as conn:
+        rules.amount(amount_ore, "det innehållna beloppet")
+        rules.date(withheld_on, "datumet för innehållandet")
+        reason = rules.text(reason, "skälet")
+        user = rules.user(user)
+        with self._write(agreement_id) as conn:
+            rules.total(_stored_total(conn, withholdings, agreement_id), amount_ore, "innehållandena")
             held = conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(withholdings.c.amount_ore), 0)).where(
                 withholdings.c.agreement_id == agreement_id, withholdings.c.area == area,
                 withholdings.c.released_on.is_(None)))
@@ -439,12 +482,17 @@ class Store:
                 withheld_on=withheld_on, by=user, at=_now())).inserted_primary_key[0])
 
     def release_withholding(self, agreement_id: str, withholding_id: int, released_on: dt.date) -> None:
-        with self._write() as conn:
-            done = conn.execute(withholdings.update().where(
+        """Release a withholding, on a date not before it was withheld."""
+        with self._write(agreement_id) as conn:
+            withheld_on = conn.scalar(sa.select(withholdings.c.withheld_on).where(
                 withholdings.c.id == withholding_id, withholdings.c.agreement_id == agreement_id,
-                withholdings.c.released_on.is_(None)).values(released_on=released_on)).rowcount
-        if not done:
-            raise SamordningError(f"Det finns inget innehållet belopp {withholding_id} att släppa.")
+                withholdings.c.released_on.is_(None)))
+            if withheld_on is None:
+                raise SamordningError(f"Det finns inget innehållet belopp {withholding_id} att släppa.")
+            rules.date(released_on, "datumet då beloppet släpps", not_before=withheld_on,
+                       not_before_what="innehållandet")
+            conn.execute(withholdings.update().where(withholdings.c.id == withholding_id)
+                         .values(released_on=released_on))
 
     def revision(self, agreement_id: str) -> tuple[int, ...]:
         """A cheap fingerprint of everything stored for an agreement (one query): it changes with every upload,
@@ -478,7 +526,9 @@ class Store:
         """A comment on a quarter, an area, or both; a new one on the same target supersedes the current one
         (which stays in the history). ``kind`` is "variance" (explains a variance) or "narrative" (reports
         back on the assignment, §7)."""
-        with self._write() as conn:
+        text = rules.text(text, "texten")
+        author = rules.user(author)
+        with self._write(agreement_id) as conn:
             current = conn.scalar(sa.select(comments.c.id).where(
                 comments.c.agreement_id == agreement_id, comments.c.kind == kind,
                 comments.c.quarter.is_(None) if quarter is None else comments.c.quarter == quarter,
@@ -504,13 +554,17 @@ class Store:
             frame = pd.read_sql(query, conn)
         frame["current"] = frame["current"].astype(bool)
         frame["at"] = pd.to_datetime(frame["at"], utc=True)
-        return frame
+        return _none_for_null(frame, "quarter", "area")
 
     # -- reporting back (§7): sign-off and finalized reports -----------------------------------------
 
     def add_signoff(self, *, agreement_id: str, quarter: str, party_role: str, name: str, title: str,
                     signed_on: dt.date | None, user: str) -> int:
-        with self._write() as conn:
+        name = rules.text(name, "namnet på den som skriver under", rules.NAME_LEN)
+        title = rules.text(title, "befattningen", rules.NAME_LEN, required=False)
+        rules.date(signed_on, "datumet för underskriften")
+        user = rules.user(user)
+        with self._write(agreement_id) as conn:
             return int(conn.execute(signoffs.insert().values(
                 agreement_id=agreement_id, quarter=quarter, party_role=party_role, name=name, title=title,
                 signed_on=signed_on, by=user, at=_now())).inserted_primary_key[0])
@@ -524,8 +578,21 @@ class Store:
 
     def add_final_report(self, *, agreement_id: str, quarter: str, presented_on: dt.date, filename: str,
                          content: bytes, figures: str, uploads: str, user: str, replaces: int | None = None) -> int:
-        """Store a report as presented; it is never changed afterwards (a later one may replace it)."""
-        with self._write() as conn:
+        """Store a report as presented; it is never changed afterwards (a later one may replace it).
+
+        ``replaces`` is the report in force for the quarter that the caller saw (``None``: none). Checked again
+        under the agreement's write lock, so two finalizings at once cannot both land: the second is refused."""
+        rules.date(presented_on, "presentationsdatumet")
+        rules.text(filename, "filnamnet", rules.FILENAME_LEN)
+        user = rules.user(user)
+        with self._write(agreement_id) as conn:
+            newer = final_reports.alias("newer")
+            in_force = conn.scalar(sa.select(sa.func.max(final_reports.c.id)).where(
+                final_reports.c.agreement_id == agreement_id, final_reports.c.quarter == quarter,
+                ~sa.exists().where(newer.c.replaces == final_reports.c.id)))
+            if in_force != replaces:
+                raise SamordningError(f"Rapporten för {quarter} fastställdes nyss av någon annan (nr {in_force}); "
+                                      "inget har ändrats. Ladda om och försök igen.")
             return int(conn.execute(final_reports.insert().values(
                 agreement_id=agreement_id, quarter=quarter, presented_on=presented_on, filename=filename,
                 content=content, sha256=hashlib.sha256(content).hexdigest(), figures=figures, uploads=uploads,
@@ -555,6 +622,7 @@ class Store:
 
     def save_column_mapping(self, layout: str, columns: dict[str, str], user: str) -> None:
         """Remember how the columns of an export layout map; the newest mapping of a layout counts."""
+        user = rules.user(user)
         with self._write() as conn:
             conn.execute(column_mappings.insert().values(layout=layout, columns=json.dumps(columns, ensure_ascii=False),
                                                          by=user, at=_now()))

@@ -283,7 +283,7 @@ def test_withholding_cap_shown_and_enforced(store: Store, agreement: Agreement) 
     assert store.withholdings(agreement.id).empty
     form.amount.value = "0"  # a withholding is more than zero (the CLI's rule too)
     withhold.click()
-    assert "större än noll" in text(form.status.value) and store.withholdings(agreement.id).empty
+    assert "större än 0 kr" in text(form.status.value) and store.withholdings(agreement.id).empty
     form.amount.value = "500 000"
     withhold.click()
     assert "Innehållandet är registrerat" in text(form.status.value)
@@ -303,7 +303,7 @@ def test_what_if_shows_the_hand_worked_balance_and_repayment(store: Store, agree
     assert "Kvarstående medel hos utföraren blir 578 264 kr i stället för 1 078 264 kr" in shown
     assert "prognostiserad återbetalning (§6) blir 578 264 kr i stället för 1 078 264 kr" in shown
     view.whatif_amount.value = "-5"
-    assert "större än noll" in text(view.whatif.value)
+    assert "större än 0 kr" in text(view.whatif.value)
 
 
 def test_registered_payment_replaces_the_plan_for_its_quarter(store: Store, agreement: Agreement) -> None:

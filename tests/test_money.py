@@ -62,14 +62,24 @@ def test_parse_kr_reads_amounts_as_people_type_them(text: str, ore: int) -> None
     assert parse_kr(text) == ore
 
 
-@pytest.mark.parametrize("text", ["0", "-5", "−1 000", "(12)", "tusen", ""])
-def test_parse_kr_refuses_what_is_not_a_payment_or_withholding(text: str) -> None:
-    """One rule for the CLI and the dashboard: a payment or a withholding is more than zero."""
+@pytest.mark.parametrize("text", ["tusen", "", "12 kr 50"])
+def test_parse_kr_refuses_what_is_not_an_amount(text: str) -> None:
     from samordning.errors import SamordningError
     from samordning.money import parse_kr
 
-    with pytest.raises(SamordningError, match="större än noll"):
+    with pytest.raises(SamordningError, match="kan inte läsas som ett belopp"):
         parse_kr(text)
+
+
+@pytest.mark.parametrize("text", ["0", "-5", "−1 000", "(12)"])
+def test_a_payment_or_withholding_is_more_than_zero(text: str) -> None:
+    """One rule for the CLI and the dashboard (samordning.rules, applied by the store): more than zero."""
+    from samordning.errors import SamordningError
+    from samordning.money import parse_kr
+    from samordning.rules import amount
+
+    with pytest.raises(SamordningError, match="större än 0 kr"):
+        amount(parse_kr(text), "betalningen")
 
 
 def test_local_time_is_stockholm_time_of_a_utc_stamp() -> None:

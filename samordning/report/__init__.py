@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from samordning import rules
 from samordning.agreement import Agreement, quarter_label
 from samordning.check import Finding, check
 from samordning.errors import SamordningError
@@ -233,6 +234,8 @@ def finalize(store: Store, agreement: Agreement, presented_on: dt.date, *, quart
     ``render`` writes the file ending in ``suffix`` (``samordning.ui.document.renderer(suffix)``); it is called
     once the report may be finalized."""
     suffix = report_format(suffix)
+    rules.date(presented_on, "presentationsdatumet", not_before=agreement.validity.start,
+               not_before_what="avtalets början")
     report = build_report(store, agreement, quarter, presented_on=presented_on)
     covered = report.transactions
     if covered.empty or not (covered["quarter"] == report.quarter).any():

@@ -11,6 +11,7 @@ from samordning.agreement import quarter_label
 from samordning.errors import SamordningError
 from samordning.followup import WhatIf, what_if, withheld, withholding_cap
 from samordning.money import parse_kr
+from samordning.rules import amount as allowed_amount
 from samordning.ui.dashboard.base import (
     STYLE,
     Form,
@@ -153,7 +154,7 @@ class PaymentsTab(Tab):
         if s is None or self.whatif_area.value is None:
             return
         try:
-            amount = parse_kr(self.whatif_amount.value)
+            amount = allowed_amount(parse_kr(self.whatif_amount.value), "beloppet")
         except SamordningError as exc:
             self.whatif.value = message(exc.message, "error")
             return
