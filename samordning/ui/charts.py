@@ -26,6 +26,32 @@ QUARTER_TITLE = "Förskott och utfall per kvartal"
 VARIANCE_NOTE = "<br><sup>avvikelse = förskott − utfall</sup>"
 
 
+# plotly.js's toolbar, ours: one button (download the chart as an image) with a Swedish tooltip, no plotly logo,
+# and none of the buttons that send a chart to a cloud ("Share chart…", "Edit in Chart Studio"). The strings are
+# plotly.js's own keys (plotly/src/components/modebar/buttons.js), given as a locale with the chart.
+SWEDISH = {
+    "Download plot as a PNG": "Spara diagrammet som bild (PNG)",
+    "Download plot": "Spara diagrammet som bild",
+    "Taking snapshot - this may take a few seconds": "Sparar bilden – det kan ta några sekunder",
+    "Snapshot succeeded": "Bilden är sparad",
+    "Sorry, there was a problem downloading your snapshot!": "Bilden kunde inte sparas.",
+    "Double-click to zoom back out": "Dubbelklicka för att zooma ut igen",
+    "Click to enter Plot title": "Klicka för att skriva diagrammets rubrik",
+    "Click to enter X axis title": "Klicka för att skriva x-axelns rubrik",
+    "Click to enter Y axis title": "Klicka för att skriva y-axelns rubrik",
+}
+CONFIG: dict[str, object] = {
+    "displaylogo": False,
+    "modeBarButtons": [["toImage"]],
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "toImageButtonOptions": {"format": "png", "filename": "diagram", "scale": 2},
+    "locale": "sv-samordning",
+    "locales": {"sv-samordning": {"dictionary": SWEDISH, "format": {}}},
+}
+
+
 def _base_layout(title: str, height: int = 400) -> dict[str, object]:
     return dict(
         title=dict(text=title, x=0, xanchor="left", font=dict(size=18)),

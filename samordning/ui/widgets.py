@@ -204,9 +204,12 @@ def _chart_class() -> type:
 
 
 def chart(figure: object) -> object:
-    """A live plotly chart (FigureWidget) that follows its container's width, without plotly's logo."""
+    """A live plotly chart (FigureWidget) that follows its container's width, with our toolbar (one button, in
+    Swedish, no cloud: :data:`samordning.ui.charts.CONFIG`)."""
+    from samordning.ui.charts import CONFIG
+
     widget = _chart_class()(figure)
-    widget._config = {"responsive": True, "displaylogo": False}
+    widget._config = {**CONFIG, "responsive": True}
     return widget
 
 
