@@ -538,3 +538,21 @@ def test_a_withholding_is_released_in_the_dashboard(store: Store, agreement: Agr
     assert str(store.withholdings(agreement.id)["released_on"].iloc[0])[:10] == "2023-09-20"
     assert "Ingen ersättning är innehållen." in overview()
     assert not release.pick.options
+
+
+def test_mapping_preselects_the_header_row_below_a_title(tmp_path: Path) -> None:
+    """A title row above headers nothing recognises: the mapping offers the header row's cells, not the title."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Export"
+    ws.append(["Huvudbok för samordningen, utdrag 2023-10-02"])
+    ws.append([])
+    ws.append(["Bokf.dag", "Kto", "Proj", "Ben.", "Netto"])
+    ws.append([dt.date(2023, 2, 1), "5011", "7301", "Lön", 100.0])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    view = make_app(Store.open(tmp_path / "t.db"), controller=True).show(UploadTab)
+    view.upload.deliver("titel.xlsx", buffer.getvalue())
+    assert view.mapping.is_open and view.mapping.header.value == 3
+    assert [label for label, _ in view.mapping.fields["amount"].options] == ["–", "Bokf.dag", "Kto", "Proj", "Ben.",
+                                                                         "Netto"]
