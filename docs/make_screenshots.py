@@ -29,7 +29,7 @@ CHROMIUM = os.environ.get("SAMORDNING_CHROMIUM") or shutil.which("chromium") or 
 # What shows that a tab is drawn (its charts, where it has any, are waited for as well).
 DRAWN = {"Översikt": ".smd-app .verdict", "Kvartal": ".js-plotly-plot:visible .xaxislayer-above text",
          "Områden": ".js-plotly-plot:visible .xaxislayer-above text", "Transaktioner": "text=rader, summa",
-         "Uppladdning": "text=Historik", "Kommentarer": "text=Ny kommentar",
+         "Uppladdning": "text=Historik", "Kommentarer": ".smd-app .comment, .smd-app :text('Inga kommentarer ännu')",
          "Betalningar och tvist": "text=Tänk om", "Rapport": "text=Fastställda rapporter"}
 # The README's pictures: (view, tab, file name).
 README = [("council", "Översikt", "oversikt.png"), ("council", "Kvartal", "kvartal.png")]
@@ -78,7 +78,7 @@ def capture(url: str, out: Path, sizes: list[tuple[int, int]], *, tabs: list[str
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         for width, height in sizes:
             page = browser.new_page(viewport={"width": width, "height": height}, locale="sv-SE")
-            page.goto(url)
+            page.goto(url, timeout=120000)
             page.wait_for_selector(".smd-app .card .value", timeout=120_000)
             titles = [t.strip() for t in page.get_by_role("tab").all_inner_texts()]
             for title in tabs or titles:

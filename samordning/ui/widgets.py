@@ -148,8 +148,13 @@ function render({ el }) {
   window.__smdFitCharts = true;
   // A FigureWidget draws before its element is in the page, at plotly's default width of 700 px. Its charts
   // are made responsive (see chart()), so one resize event after each first draw fits them to their cell.
+  // A chart's text alternative is the table beside it (WCAG 1.1.1): each chart cell says so to a screen reader.
   document.addEventListener("plotlywidget-after-render", () => {
     setTimeout(() => window.dispatchEvent(new Event("resize")), 30);
+    for (const cell of document.querySelectorAll(".smd-chart-cell:not([aria-label])")) {
+      cell.setAttribute("role", "group");
+      cell.setAttribute("aria-label", "Diagram. Samma siffror står i tabellen under diagrammet.");
+    }
   });
 }
 export default { render };
