@@ -137,6 +137,8 @@ def balance_figure(table: pd.DataFrame, title: str = "Kvarstående medel (ackumu
     layout["margin"] = dict(l=10, r=70, t=70, b=10)  # room for the last point's label
     fig.update_layout(**layout)
     fig.update_yaxes(**_money_axis(), rangemode="tozero")
+    # The first and last quarters half a step in from the edges: the first x label clear of the y axis's "0 kr".
+    fig.update_xaxes(range=[-0.4, len(table) - 0.6])
     return fig
 
 
