@@ -28,7 +28,7 @@ TEXT = 14  # px: the smallest text in a chart, readable on a projector at 1366×
 
 
 # plotly.js's toolbar, ours: one button (download the chart as an image) with a Swedish tooltip, no plotly logo,
-# and none of the buttons that send a chart to a cloud ("Share chart…", "Edit in Chart Studio"). The strings are
+# and none of the buttons that send a chart to a cloud ("Share chart…"). The strings are
 # plotly.js's own keys (plotly/src/components/modebar/buttons.js), given as a locale with the chart.
 SWEDISH = {
     "Download plot as a PNG": "Spara diagrammet som bild (PNG)",
@@ -45,8 +45,6 @@ CONFIG: dict[str, object] = {
     "displaylogo": False,
     "modeBarButtons": [["toImage"]],
     "showSendToCloud": False,
-    "showEditInChartStudio": False,
-    "showLink": False,
     "toImageButtonOptions": {"format": "png", "filename": "diagram", "scale": 2},
     "locale": "sv-samordning",
     "locales": {"sv-samordning": {"dictionary": SWEDISH, "format": {}}},
