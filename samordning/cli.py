@@ -40,9 +40,11 @@ from samordning.errors import SamordningError
 from samordning.figures import Figures
 from samordning.followup import REASONS, quarter_records, withholding_cap
 from samordning.imports import current_user, import_export
-from samordning.ingest import CANONICAL_SV, MAX_FILE_BYTES, too_large
+from samordning.ingest import CANONICAL_SV, file_period, read_regular_file
 from samordning.money import format_kr, parse_kr
+from samordning.names import shown
 from samordning.queries import RowFilter, stream_rows
+from samordning.serving import check_port
 from samordning.store import DB_ENV, Store, default_db_path, resolve_url
 
 
@@ -68,6 +70,10 @@ def cmd_import(args: argparse.Namespace, paths: Sequence[str] | None = None) -> 
             raise SamordningError(f"Rubrikraden ska vara ett radnummer i Excel, 1 eller större "
                                   f"(inte {args.header_row}).")
         options["header_row"] = args.header_row
+    if getattr(args, "period", None):
+        options["period"] = file_period(args.period)  # a quarter or a typo: refused before any file is read
+    if getattr(args, "accept_unbalanced", False):
+        options["accept_unbalanced"] = True
     if getattr(args, "column", None):
         columns = {}
         for item in args.column:
@@ -79,17 +85,8 @@ def cmd_import(args: argparse.Namespace, paths: Sequence[str] | None = None) -> 
         options["columns"] = columns
     for name in paths or args.files:
         path = Path(name)
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:  # refused before it is read into memory
-                print(f"Avvisad: {too_large(path.name, path.stat().st_size).message}", file=sys.stderr)
-                failed += 1
-                continue
-            content = path.read_bytes()
-        except OSError as exc:
-            print(f"{path}: filen kan inte läsas ({exc.strerror}).", file=sys.stderr)
-            failed += 1
-            continue
-        try:
+        try:  # only a regular file, read with a bound: never a FIFO, a device or more than the size limit
+            content = read_regular_file(path)
             result = import_export(store, agreement, path.name, content, user=args.user, **options)
         except SamordningError as exc:
             print(f"Avvisad: {exc.describe()}", file=sys.stderr)
@@ -121,6 +118,12 @@ def cmd_quarters(args: argparse.Namespace) -> int:
               f"utfall {format_kr(row.actual_ore)}, avvikelse {format_kr(row.variance_ore)}, "
               f"kvarstående {format_kr(row.balance_ore)}")
     return 0
+
+
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} är inte ett heltal större än noll")
+    return int(text)
 
 
 def _parse_date(text: str | None) -> dt.date | None:
@@ -179,6 +182,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         "amount_counted": kronor(u.summary.get("amount_counted_ore", 0)),
         "left_out": {k: {"rows": v["rows"], "amount": kronor(v["amount_ore"])}
                      for k, v in u.summary.get("left_out", {}).items()},
+        "period_given": u.summary.get("period_given"), "warnings": u.summary.get("warnings", []),
     } for u in frame.itertuples()]
     if args.json:
         _print_json(records)
@@ -186,8 +190,11 @@ def cmd_history(args: argparse.Namespace) -> int:
     if not records:
         print("Inga uppladdningar ännu.")
     for r in records:
-        print(f"{r['id']:>4}  {r['uploaded_at'][:16]}  {r['user']:<12} {r['filename']}  [{r['status']}]  "
-              f"{', '.join(r['periods'])}  {r['rows_read']} rader  sha256 {r['sha256'][:12]}…")
+        given = " (angiven för hela filen)" if r["period_given"] else ""
+        print(f"{r['id']:>4}  {r['uploaded_at'][:16]}  {r['user']:<12} {shown(r['filename'])}  [{r['status']}]  "
+              f"{', '.join(r['periods'])}{given}  {r['rows_read']} rader  sha256 {r['sha256'][:12]}…")
+        for warning in r["warnings"]:
+            print(f"      varning: {warning}")
     return 0
 
 
@@ -219,8 +226,8 @@ def cmd_rows(args: argparse.Namespace) -> int:
     for r in records:
         why = f"  [{REASONS[r['reason']]}]" if r["reason"] else ""
         ore = round(r["amount"] * 100)
-        print(f"{r['file']}:{r['row']:<5} {r['date'] or r['period'] or '':<10} {r['account']:<6} {r['project']:<6} "
-              f"{format_kr(ore, ore_precision=True):>18}  {r['text']}{why}")
+        print(f"{shown(r['file'])}:{r['row']:<5} {r['date'] or r['period'] or '':<10} {r['account']:<6} "
+              f"{r['project']:<6} {format_kr(ore, ore_precision=True):>18}  {r['text']}{why}")
         count, total = count + 1, total + ore
     print(f"{count} rader, summa {format_kr(total, ore_precision=True)}")
     return 0
@@ -390,7 +397,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
         filename, content = store.final_report_content(agreement.id, args.save)
         _check_writable(Path(args.out))
         Path(args.out).write_bytes(content)
-        print(f"Fastställd rapport {args.save} ({filename}) är sparad till {args.out}.")
+        print(f"Fastställd rapport {args.save} ({shown(filename)}) är sparad till {args.out}.")
         return 0
     frame = store.final_reports(agreement.id)
     records = [{
@@ -407,7 +414,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
         print("Inga fastställda rapporter ännu (samordning report --finalize --presented ÅÅÅÅ-MM-DD --out FIL).")
     for r in records:
         state = f", ersatt av {r['replaced_by']}" if r["replaced_by"] else ""
-        print(f"{r['id']:>3}  {quarter_label(r['quarter'])}  presenterad {r['presented_on']}  {r['filename']}  "
+        print(f"{r['id']:>3}  {quarter_label(r['quarter'])}  presenterad {r['presented_on']}  {shown(r['filename'])}  "
               f"sha256 {r['sha256'][:12]}…{state}")
     return 0
 
@@ -427,15 +434,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def voila_command(notebook: Path, port: int, ip: str = "127.0.0.1", base_url: str | None = None,
-                  config_dir: Path | None = None) -> list[str]:
+                  config_dir: Path | None = None, *, max_viewers: int | None = None) -> list[str]:
     """Voilà serving ``notebook`` with the settings in ``notebooks/voila.json`` (the benchmark serves its empty
     notebook through this too, so both are served the same way), or in ``config_dir``'s ``voila.json``
-    (:func:`samordning.login.voila_config`, which adds the authentication)."""
+    (:func:`samordning.login.voila_config`, which adds the authentication). Voilà runs as
+    ``samordning.ui.server`` (kernels that end with their page, the cap on page kernels)."""
     config_dir = config_dir or ROOT / "notebooks"
-    command = [sys.executable, "-m", "voila", str(notebook), f"--Voila.config_file_paths={config_dir}",
+    command = [sys.executable, "-m", "samordning.ui.server", str(notebook), f"--Voila.config_file_paths={config_dir}",
                f"--port={port}", f"--Voila.ip={ip}", "--no-browser"]
     if base_url:
         command.append(f"--Voila.base_url={base_url}")
+    if max_viewers is not None:
+        command.append(f"--PageKernelManager.max_viewers={max_viewers}")
     return command
 
 
@@ -445,6 +455,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from samordning.ui import ROLE_ENV  # not the dashboard: it imports plotly and pandas
 
     rules.port(args.port)
+    check_port(args.ip, args.port)
     path = agreement_path(args.agreement)
     load_agreement(path)  # refuse a malformed file here, not in the browser
     notebook = ROOT / "notebooks" / "dashboard.ipynb"
@@ -465,7 +476,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from samordning.login import voila_config
 
     config_dir = voila_config(ROOT / "notebooks" / "voila.json", token, password_hash)
-    command = voila_command(notebook, args.port, args.ip, args.base_url, config_dir)
+    command = voila_command(notebook, args.port, args.ip, args.base_url, config_dir, max_viewers=args.max_viewers)
     if password_hash:
         print(f"{view} startar på {shown} (inloggning med lösenord).", flush=True)
     elif token:
@@ -520,6 +531,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="koppla en kolumn för hand när den inte känns igen; FÄLT är något av "
                         + ", ".join(CANONICAL_SV) + ". Kopplingen sparas för filer med samma rubriker.")
     p.add_argument("--header-row", type=int, metavar="RAD", help="rubrikradens radnummer i Excel")
+    p.add_argument("--period", metavar="ÅÅÅÅ-MM",
+                   help="månaden för alla rader i en fil utan datum- eller periodkolumn (ett kvartal avvisas)")
+    p.add_argument("--accept-unbalanced", action="store_true",
+                   help="läs in en SIE-fil trots verifikationer som inte balanserar; varningen sparas")
     p.add_argument("--user", help="vem som laddar upp (annars inloggad användare)")
     p.set_defaults(func=cmd_import)
 
@@ -620,6 +635,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-hash", help="kräv lösenord: hash från jupyter_server.auth.passwd() i stället för "
                                             "token (controllervyn: annars $SAMORDNING_PASSWORD_HASH)")
     p.add_argument("--no-browser", action="store_true", help="öppna ingen webbläsare")
+    p.add_argument("--max-viewers", type=_positive_int, metavar="N",
+                   help="högst N sidor (kärnor) samtidigt; fler får 'Många tittar just nu' (annars voila.json)")
     p.set_defaults(func=cmd_serve)
     return parser
 
