@@ -58,16 +58,16 @@ class State:
         agreement = load_agreement(path)
         revision = store.revision(agreement.id)
         rows = classify(store.ledger(agreement.id), agreement)
-        payments = store.payments(agreement.id)
-        plan = advances(agreement, payments)
-        fc = forecast(agreement, rows, payments=payments, plan=plan)
+        payments, withholdings = store.payments(agreement.id), store.withholdings(agreement.id)
+        plan = advances(agreement, payments, withholdings)
+        fc = forecast(agreement, rows, plan=plan)
         return cls(
             agreement=agreement, path=path, rows=rows,
-            quarters=quarterly(agreement, rows, payments=payments),
-            quarters_by_area=quarterly(agreement, rows, by_area=True, payments=payments),
-            figures=key_figures(agreement, rows, payments, fc=fc, plan=plan), forecast=fc,
+            quarters=quarterly(agreement, rows, payments=payments, withholdings=withholdings),
+            quarters_by_area=quarterly(agreement, rows, by_area=True, payments=payments, withholdings=withholdings),
+            figures=key_figures(agreement, rows, payments, withholdings, fc=fc, plan=plan), forecast=fc,
             findings=check(agreement), uploads=store.uploads(agreement.id), payments=payments,
-            withholdings=store.withholdings(agreement.id), comments=store.comments(agreement.id),
+            withholdings=withholdings, comments=store.comments(agreement.id),
             store=store, revision=revision,
         )
 
