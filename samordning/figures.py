@@ -22,10 +22,12 @@ class Figures:
     agreement: Agreement
     sums: pd.DataFrame                # summary(): rows and öre per upload, month, area, account class and reason
     payments: pd.DataFrame
+    withholdings: pd.DataFrame | None = None   # §10; they enter the advances by followup's one rule
 
     @classmethod
     def load(cls, store: Store, agreement: Agreement) -> Figures:
-        return cls(agreement, summary(store.engine, agreement), store.payments(agreement.id))
+        return cls(agreement, summary(store.engine, agreement), store.payments(agreement.id),
+                   store.withholdings(agreement.id))
 
     def through(self, last_month: str) -> Figures:
         """Only the rows of ``last_month`` ("YYYY-MM") or earlier (and the rows without a period)."""
@@ -34,13 +36,14 @@ class Figures:
         return replace(self, sums=self.sums[keep].reset_index(drop=True))
 
     def quarterly(self, *, by_area: bool = False) -> pd.DataFrame:
-        return quarterly(self.agreement, self.sums, by_area=by_area, payments=self.payments)
+        return quarterly(self.agreement, self.sums, by_area=by_area, payments=self.payments,
+                         withholdings=self.withholdings)
 
     def key_figures(self) -> list[Figure]:
-        return key_figures(self.agreement, self.sums, self.payments)
+        return key_figures(self.agreement, self.sums, self.payments, self.withholdings)
 
     def forecast(self) -> Forecast:
-        return forecast(self.agreement, self.sums, payments=self.payments)
+        return forecast(self.agreement, self.sums, payments=self.payments, withholdings=self.withholdings)
 
     def left_out(self, *, dated_or_total: bool = False) -> pd.DataFrame:
         """Rows left out per reason: reason, label, rows, amount_ore. With ``dated_or_total``, rows without a period

@@ -8,7 +8,7 @@ ratios (utilisation) are floats. Every figure names the clause that defines it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
@@ -17,14 +17,7 @@ import pandas as pd
 from samordning.agreement import Agreement, quarter_of
 from samordning.mapping import area_of_codes, sie_dimension
 from samordning.money import format_kr, share_of
-
-# Why a row does not count, in the order the rules are applied (the first that matches wins).
-REASONS: dict[str, str] = {
-    "total": "Summarad rad i exporten (Summa/Totalt)",
-    "outside_period": "Utanför avtalets giltighetstid",
-    "not_cost": "Inte ett kostnadskonto",
-    "no_area": "Ingen koppling till något område",
-}
+from samordning.vocabulary import REASONS  # re-exported: defined where the parser can read it lightly
 
 CODE_COLUMNS = ("account", "cost_centre", "activity", "project", "counterpart", "voucher", "text")
 
@@ -117,9 +110,37 @@ def advance_plan(agreement: Agreement) -> pd.DataFrame:
 
 # -- the quarterly table ------------------------------------------------------------------------
 
-def advances(agreement: Agreement, payments: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per quarter: the planned advance, the registered (invoiced/paid) amount where any is registered, and
-    the advance the follow-up uses — the registered amount where it exists, the plan elsewhere (``source``)."""
+def _quarter_within(agreement: Agreement, day: object) -> str:
+    """The quarter of a date, moved into the validity period (a date before it counts in the first quarter,
+    after it in the last)."""
+    quarter = quarter_of(pd.Timestamp(day).date())  # type: ignore[arg-type]
+    return min(max(quarter, agreement.quarters[0]), agreement.quarters[-1])
+
+
+def withheld_by_quarter(agreement: Agreement, withholdings: pd.DataFrame | None) -> pd.Series:
+    """The one rule for withholdings (§10) in the follow-up: a withheld amount is compensation the commissioner
+    holds back, so it is subtracted from the advance of the quarter it was withheld in, and added back in the
+    quarter it is released in (dates outside the validity period count in its first or last quarter).
+
+    Net öre withheld per (quarter, area) — positive: held back in that quarter, negative: released in it.
+    """
+    index = pd.MultiIndex.from_product([agreement.quarters, [a.key for a in agreement.areas]],
+                                       names=["quarter", "area"])
+    net = pd.Series(0, index=index, dtype="int64")
+    if withholdings is None or withholdings.empty:
+        return net
+    for w in withholdings.itertuples():
+        net[(_quarter_within(agreement, w.withheld_on), w.area)] += int(w.amount_ore)
+        if w.released_on is not None and not pd.isna(w.released_on):
+            net[(_quarter_within(agreement, w.released_on), w.area)] -= int(w.amount_ore)
+    return net
+
+
+def advances(agreement: Agreement, payments: pd.DataFrame | None = None,
+             withholdings: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per quarter: the planned advance, the registered (invoiced/paid) amount where any is registered, what was
+    withheld (net of releases, :func:`withheld_by_quarter`), and the advance the follow-up uses: the registered
+    amount where it exists, the plan elsewhere (``source``; together ``gross_ore``), minus what was withheld."""
     plan = advance_plan(agreement)
     registered = pd.Series(dtype="int64")
     if payments is not None and len(payments):
@@ -127,20 +148,24 @@ def advances(agreement: Agreement, payments: pd.DataFrame | None = None) -> pd.D
     has = plan["quarter"].isin(registered.index).to_numpy()
     plan["planned_ore"] = plan["advance_ore"]
     plan["registered_ore"] = plan["quarter"].map(registered).astype("Int64")
-    plan["advance_ore"] = plan["registered_ore"].where(has, plan["planned_ore"]).astype("int64")
+    plan["gross_ore"] = plan["registered_ore"].where(has, plan["planned_ore"]).astype("int64")
+    held = withheld_by_quarter(agreement, withholdings).groupby(level="quarter").sum()
+    plan["withheld_ore"] = plan["quarter"].map(held).fillna(0).astype("int64")
+    plan["advance_ore"] = plan["gross_ore"] - plan["withheld_ore"]
     plan["source"] = ["registrerad" if h else "plan" for h in has]
     return plan
 
 
 def quarterly(agreement: Agreement, rows: pd.DataFrame, *, by_area: bool = False,
-              payments: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per quarter (and area): advance, actual, variance, cumulative balance and utilisation.
+              payments: pd.DataFrame | None = None, withholdings: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per quarter (and area): advance, withheld, actual, variance, cumulative balance and utilisation.
 
-    ``rows`` are classified ledger rows (see :func:`classify`). The advance is the registered payment where
-    one is registered, else the plan (column ``source``). Variance = advance − actual;
-    balance = advances so far − actuals so far (§6: what is left is paid back at the end).
+    ``rows`` are classified ledger rows (see :func:`classify`). The advance is :func:`advances`' (the registered
+    payment where one is registered, else the plan, minus what was withheld); an area's advance is its share of
+    the quarter's advance before withholding, minus what was withheld from that area. Variance = advance −
+    actual; balance = advances so far − actuals so far (§6: what is left is paid back at the end).
     """
-    plan = advances(agreement, payments)
+    plan = advances(agreement, payments, withholdings)
     used = counted(rows)
     if by_area:
         keys = [a.key for a in agreement.areas]
@@ -150,22 +175,27 @@ def quarterly(agreement: Agreement, rows: pd.DataFrame, *, by_area: bool = False
             return pd.Series([agreement.area_shares_ore(int(ore))[k] for ore in plan[column] for k in keys],
                              index=index, dtype="int64")
 
-        advance, planned = per_area("advance_ore"), per_area("planned_ore")
+        withheld_ore = withheld_by_quarter(agreement, withholdings).reindex(index).astype("int64")
+        advance, planned = per_area("gross_ore") - withheld_ore, per_area("planned_ore")
         source = pd.Series([s for s in plan["source"] for _ in keys], index=index)
         actual = used.groupby(["quarter", "area"])["amount_ore"].sum()
     else:
         index = pd.Index(agreement.quarters, name="quarter")
-        advance = pd.Series(plan["advance_ore"].to_numpy(), index=index, dtype="int64")
-        planned = pd.Series(plan["planned_ore"].to_numpy(), index=index, dtype="int64")
-        source = pd.Series(plan["source"].to_numpy(), index=index)
+
+        def column(name: str) -> pd.Series:
+            return pd.Series(plan[name].to_numpy(), index=index)
+
+        advance, planned, source = column("advance_ore"), column("planned_ore"), column("source")
+        withheld_ore = column("withheld_ore")
         actual = used.groupby("quarter")["amount_ore"].sum()
     actual = actual.reindex(index, fill_value=0).astype("int64")
-    table = pd.DataFrame({"planned_ore": planned, "advance_ore": advance, "source": source,
-                          "actual_ore": actual}, index=index)
+    table = pd.DataFrame({"planned_ore": planned.astype("int64"), "advance_ore": advance.astype("int64"),
+                          "withheld_ore": withheld_ore.astype("int64"), "source": source, "actual_ore": actual},
+                         index=index)
     table["variance_ore"] = table["advance_ore"] - table["actual_ore"]
     group = table.groupby(level="area") if by_area else table
     table["balance_ore"] = group["variance_ore"].cumsum().astype("int64")
-    table["utilisation"] = (table["actual_ore"] / table["advance_ore"].where(table["advance_ore"] != 0)).astype(float)
+    table["utilisation"] = (table["actual_ore"] / table["advance_ore"].where(table["advance_ore"] > 0)).astype(float)
     return table.reset_index()
 
 
@@ -196,10 +226,12 @@ def data_month(agreement: Agreement, rows: pd.DataFrame) -> str | None:
 
 
 def forecast(agreement: Agreement, rows: pd.DataFrame, as_of: str | None = None,
-             payments: pd.DataFrame | None = None, *, plan: pd.DataFrame | None = None) -> Forecast:
+             payments: pd.DataFrame | None = None, *, plan: pd.DataFrame | None = None,
+             withholdings: pd.DataFrame | None = None) -> Forecast:
+    """The forecast (§6) from the rows, against the advances of :func:`advances` (``plan`` when the caller has it)."""
     as_of = as_of or data_month(agreement, rows)
     used = counted(rows)
-    planned = int((advances(agreement, payments) if plan is None else plan)["advance_ore"].sum())
+    plan = advances(agreement, payments, withholdings) if plan is None else plan
     if as_of is None:
         elapsed, actual, average, total = 0, 0, 0, 0
     else:
@@ -207,13 +239,20 @@ def forecast(agreement: Agreement, rows: pd.DataFrame, as_of: str | None = None,
         actual = int(used.loc[used["period"] <= as_of, "amount_ore"].sum())
         average = share_of(actual, Fraction(1, elapsed))
         total = actual + share_of(actual, Fraction(len(agreement.months) - elapsed, elapsed))
-    remaining = len(agreement.months) - elapsed
-    return Forecast(
-        as_of=as_of, elapsed_months=elapsed, remaining_months=remaining, actual_ore=actual,
-        monthly_average_ore=average, forecast_ore=total, planned_advances_ore=planned,
-        repayment_ore=max(planned - total, 0), overspend_ore=max(total - planned, 0),
+    base = Forecast(
+        as_of=as_of, elapsed_months=elapsed, remaining_months=len(agreement.months) - elapsed, actual_ore=actual,
+        monthly_average_ore=average, forecast_ore=total, planned_advances_ore=0, repayment_ore=0, overspend_ore=0,
         clause=agreement.compensation.repayment_clause,
     )
+    return against(base, plan)
+
+
+def against(fc: Forecast, plan: pd.DataFrame) -> Forecast:
+    """The forecast set against the advances of ``plan`` (:func:`advances`, withholdings subtracted): projected
+    repayment = advances − forecast, never negative; what the forecast passes them by is an overspend."""
+    planned = int(plan["advance_ore"].sum())
+    return replace(fc, planned_advances_ore=planned, repayment_ore=max(planned - fc.forecast_ore, 0),
+                   overspend_ore=max(fc.forecast_ore - planned, 0))
 
 
 def withholding_cap(agreement: Agreement, area_key: str) -> int:
@@ -232,43 +271,61 @@ class Figure:
     note: str = ""
 
 
-def key_figures(agreement: Agreement, rows: pd.DataFrame, payments: pd.DataFrame | None = None, *,
-                fc: Forecast | None = None, plan: pd.DataFrame | None = None) -> list[Figure]:
+def key_figures(agreement: Agreement, rows: pd.DataFrame | None, payments: pd.DataFrame | None = None,
+                withholdings: pd.DataFrame | None = None, *, fc: Forecast | None = None,
+                plan: pd.DataFrame | None = None) -> list[Figure]:
     """The overview's key figures, each with the clause it rests on.
 
     "So far" means up to the newest month with data: the advances due by then, the actuals booked by then.
-    Advances are the registered payments where there are any, the plan elsewhere. ``fc`` and ``plan`` pass
-    the forecast and :func:`advances` when the caller has them already.
+    Advances are :func:`advances`' — the registered payments where there are any, the plan elsewhere, minus what
+    was withheld (§10) — for *Förskott hittills*, *Kvarstående medel* and the projected repayment alike. ``fc``
+    and ``plan`` pass the forecast and :func:`advances` when the caller has them already (then ``rows`` is
+    not read). A figure *Innehållen ersättning* follows when anything is withheld now.
     """
-    plan = advances(agreement, payments) if plan is None else plan
-    fc = forecast(agreement, rows, payments=payments, plan=plan) if fc is None else fc
+    plan = advances(agreement, payments, withholdings) if plan is None else plan
+    if fc is None:
+        assert rows is not None, "key_figures needs the rows or their forecast"
+        fc = forecast(agreement, rows, plan=plan)
     if fc.as_of is None:
-        advanced, registered, note = 0, 0, "inga uppgifter om utfall ännu"
+        due, note = plan.iloc[0:0], "inga uppgifter om utfall ännu"
     else:
         end_of_month = (pd.Period(fc.as_of, "M").end_time).date()
         due = plan[plan["due"].map(lambda d: d is not None and d <= end_of_month).astype(bool)]
-        advanced = int(due["advance_ore"].sum())
-        registered = int(due["registered_ore"].fillna(0).sum())
         note = f"till och med {fc.as_of}"
+    advanced, registered = int(due["advance_ore"].sum()), int(due["registered_ore"].fillna(0).sum())
+    held_back = int(due["withheld_ore"].sum())
     n_registered = int((plan["source"] == "registrerad").sum())
     advance_note = (f"{n_registered} {'registrerat' if n_registered == 1 else 'registrerade'} "
-                    f"({format_kr(registered)}), övriga enligt plan, {note}"
-                    if n_registered else f"enligt plan, {note}")
+                    f"({format_kr(registered)}), övriga enligt plan" if n_registered else "enligt plan")
+    if held_back:
+        advance_note += f", minus innehållet {format_kr(held_back)}"
     comp = agreement.compensation
-    repayment_note = f"prognos: {fc.elapsed_months} månader utfall, {fc.remaining_months} kvar"
+    repayment_note = "förskotten minus prognosen" + (", minus innehållet" if int(plan["withheld_ore"].sum()) else "")
     if fc.overspend_ore:
         repayment_note = (f"prognosen överskrider förskotten med {format_kr(fc.overspend_ore)}; "
                           "överskridande regleras inte i avtalet")
-    return [
+    figures = [
         Figure("compensation", "Ersättning", agreement.compensation_ore, comp.clause, "avtalad ersättning"),
-        Figure("advanced", "Förskott hittills", advanced, comp.clause, advance_note),
+        Figure("advanced", "Förskott hittills", advanced, comp.clause, f"{advance_note}, {note}"),
         Figure("actual", "Utfall hittills", fc.actual_ore, agreement.report.clause, note),
         Figure("unspent", "Kvarstående medel", advanced - fc.actual_ore, comp.repayment_clause,
                "förskott minus utfall"),
-        Figure("forecast", "Prognos till avtalets slut", fc.forecast_ore, comp.repayment_clause, repayment_note),
-        Figure("repayment", "Prognostiserad återbetalning", fc.repayment_ore, comp.repayment_clause,
-               "förskott enligt plan minus prognos"),
+        Figure("forecast", "Prognos till avtalets slut", fc.forecast_ore, comp.repayment_clause,
+               f"prognos: {fc.elapsed_months} månader utfall, {fc.remaining_months} kvar"),
+        Figure("repayment", "Prognostiserad återbetalning", fc.repayment_ore, comp.repayment_clause, repayment_note),
     ]
+    held_now = withheld_now(withholdings)
+    if held_now:
+        names = [agreement.area(k).name for k in held_now]
+        figures.append(Figure("withheld", "Innehållen ersättning", sum(held_now.values()), agreement.dispute.clause,
+                              names[0] if len(names) == 1 else
+                              "; ".join(f"{n} {format_kr(v)}" for n, v in zip(names, held_now.values(), strict=True))))
+    return figures
+
+
+def figure(figures: list[Figure], key: str) -> int:
+    """The amount of a key figure (0 when the list has no such figure, e.g. nothing withheld)."""
+    return next((f.ore for f in figures if f.key == key), 0)
 
 
 def quarter_records(agreement: Agreement, table: pd.DataFrame) -> list[dict[str, object]]:
@@ -283,6 +340,7 @@ def quarter_records(agreement: Agreement, table: pd.DataFrame) -> list[dict[str,
         if "area" in table:
             record["area"] = agreement.area(row.area).name
         record.update(advance=row.advance_ore / 100, advance_source=row.source, planned=row.planned_ore / 100,
+                      withheld=row.withheld_ore / 100,
                       actual=row.actual_ore / 100, variance=row.variance_ore / 100, balance=row.balance_ore / 100,
                       utilisation=None if pd.isna(row.utilisation) else round(float(row.utilisation), 4))
         records.append(record)
@@ -299,12 +357,22 @@ def area_totals(agreement: Agreement, by_area: pd.DataFrame) -> pd.DataFrame:
     return sums.reindex(keys, fill_value=0).astype("int64")
 
 
-def withheld(withholdings: pd.DataFrame, area: str) -> int:
+def _in_force(withholdings: pd.DataFrame | None) -> pd.DataFrame:
+    if withholdings is None or withholdings.empty:
+        return pd.DataFrame({"area": [], "amount_ore": []})
+    return withholdings[withholdings["released_on"].isna()]
+
+
+def withheld(withholdings: pd.DataFrame | None, area: str) -> int:
     """What is withheld from an area now (§10): its withholdings not released, in öre."""
-    if withholdings.empty:
-        return 0
-    held = withholdings.loc[(withholdings["area"] == area) & withholdings["released_on"].isna(), "amount_ore"]
-    return int(held.sum())
+    held = _in_force(withholdings)
+    return int(held.loc[held["area"] == area, "amount_ore"].sum())
+
+
+def withheld_now(withholdings: pd.DataFrame | None) -> dict[str, int]:
+    """What is withheld now per area key (only the areas with something withheld), in öre."""
+    held = _in_force(withholdings)
+    return {str(k): int(v) for k, v in held.groupby("area", sort=False)["amount_ore"].sum().items() if v}
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,15 +400,27 @@ class WhatIf:
         return max(self.held_ore + self.amount_ore - self.cap_ore, 0)
 
 
-def what_if(agreement: Agreement, area: str, amount_ore: int, *, withholdings: pd.DataFrame, fc: Forecast,
-            unspent_ore: int) -> WhatIf:
-    """Withholding ``amount_ore`` from ``area``: within the §10 cap or by how much over it; the unspent balance
-    (``unspent_ore``, the key figure) and the projected repayment (planned advances − amount − forecast,
-    never negative) afterwards. The agreement does not say how a withheld amount is settled (§10)."""
+def what_if(agreement: Agreement, area: str, amount_ore: int, *, payments: pd.DataFrame | None,
+            withholdings: pd.DataFrame | None, fc: Forecast, on: dt.date | None = None) -> WhatIf:
+    """Withholding ``amount_ore`` from ``area`` on ``on`` (today): within the §10 cap or by how much over it, and
+    the key figures *Kvarstående medel* and the projected repayment (§6) before and after — computed by the one
+    rule (:func:`advances`, :func:`key_figures`) with the withholding added, so that registering it gives exactly
+    the figures shown. ``fc`` is the current forecast. The agreement does not say how a withheld amount is
+    settled (§10)."""
+    columns = ["area", "amount_ore", "withheld_on", "released_on"]
+    held = withholdings if withholdings is not None and not withholdings.empty else pd.DataFrame(columns=columns)
+    added = pd.concat([held[columns], pd.DataFrame([{"area": area, "amount_ore": amount_ore,
+                                                     "withheld_on": on or dt.date.today(), "released_on": None}])],
+                      ignore_index=True)
+    figures = []
+    for w in (held, added):
+        plan = advances(agreement, payments, w)
+        figures.append(key_figures(agreement, None, payments, w, fc=against(fc, plan), plan=plan))
+    before, after = figures
     return WhatIf(
         area=area, amount_ore=amount_ore, cap_ore=withholding_cap(agreement, area),
-        held_ore=withheld(withholdings, area), unspent_ore=unspent_ore, unspent_after_ore=unspent_ore - amount_ore,
-        repayment_ore=fc.repayment_ore,
-        repayment_after_ore=max(fc.planned_advances_ore - amount_ore - fc.forecast_ore, 0),
+        held_ore=withheld(withholdings, area), unspent_ore=figure(before, "unspent"),
+        unspent_after_ore=figure(after, "unspent"), repayment_ore=figure(before, "repayment"),
+        repayment_after_ore=figure(after, "repayment"),
         cap_clause=agreement.dispute.clause, repayment_clause=agreement.compensation.repayment_clause,
     )

@@ -13,10 +13,9 @@ from samordning.agreement import Agreement
 from samordning.errors import SamordningError
 from samordning.followup import classify, counted, left_out_summary
 from samordning.ingest import NAME_SV, Export, read_export
-from samordning.mapping import sie_dimension
 from samordning.money import format_kr
 from samordning.names import shown
-from samordning.store import ROW_COLUMNS, Store
+from samordning.store import Store
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,6 @@ def prepare_import(store: Store, agreement: Agreement, filename: str, content: b
         return PreparedImport(filename, content, sha256, existing)
     if "saved" not in read_options:
         read_options["saved"] = store.column_mappings()
-    _refuse_unstorable_mapping(agreement)
     export = read_export(content, shown(filename), **read_options)  # type: ignore[arg-type]
     if too_long := rules.row_lengths(export.rows, filename, export.sheet, export.columns):
         raise SamordningError(f"Filen {filename} har värden som är längre än databasen sparar; inget har sparats.",
@@ -113,16 +111,6 @@ def prepare_import(store: Store, agreement: Agreement, filename: str, content: b
                            left_out=left, summary_data=summary, notes=tuple(_notes(export)))
     return PreparedImport(filename, content, sha256, None, preview, export,
                           store.months_in_force(agreement.id, months))
-
-
-def _refuse_unstorable_mapping(agreement: Agreement) -> None:
-    """An agreement that maps by a SIE dimension number needs the rows' dimensions stored; until the store keeps
-    them (a ``dimensions`` column of ledger_rows), its figures would differ from the preview: refuse, saying so."""
-    if sie_dimension(agreement.mapping.dimension) is not None and "dimensions" not in ROW_COLUMNS:
-        raise SamordningError(
-            f"Avtalet {agreement.id} kopplar områdena efter SIE-dimension {agreement.mapping.dimension!r}, men "
-            "databasen sparar ännu inte radernas SIE-dimensioner; inget har lästs in. Koppla efter projekt, "
-            "ansvar, verksamhet, konto eller motpart tills vidare.")
 
 
 def commit_import(store: Store, agreement: Agreement, prepared: PreparedImport, user: str | None = None

@@ -7,12 +7,25 @@ import pandas as pd
 LOCAL_TZ = "Europe/Stockholm"
 
 
+def local_stamp(ts: object) -> pd.Timestamp:
+    """A stored time (UTC when it carries no zone) in Europe/Stockholm."""
+    stamp = pd.Timestamp(ts)
+    return (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).tz_convert(LOCAL_TZ)
+
+
+def local_iso(ts: object) -> str:
+    """A stored time as data: ISO 8601 in Europe/Stockholm with its offset.
+
+    >>> local_iso("2023-10-02T12:05:00")
+    '2023-10-02T14:05:00+02:00'
+    """
+    return local_stamp(ts).isoformat()
+
+
 def local_time(ts: object) -> str:
     """A stored time (UTC when it carries no zone) as Swedish local time: ``2023-10-02 14:05``.
 
     >>> local_time("2023-10-02T12:05:00")
     '2023-10-02 14:05'
     """
-    stamp = pd.Timestamp(ts)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
-    return stamp.tz_convert(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    return local_stamp(ts).strftime("%Y-%m-%d %H:%M")

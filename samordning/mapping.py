@@ -162,11 +162,16 @@ def condition(rule: Rule, code: sa.ColumnElement[str]) -> sa.ColumnElement[bool]
 
 def code_expression(dimension: str, rows: sa.FromClause) -> sa.ColumnElement[str]:
     """The code a mapping reads, as SQL on ledger rows: a named column, or for ``"sie:N"`` object N of the rows'
-    ``dimensions`` (a JSON column: number → object), trimmed; NULL where a row has none."""
+    ``dimensions`` (JSON, as text or a JSON column: number → object), trimmed; NULL where a row has none."""
     number = sie_dimension(dimension)
     if number is None:
         return sa.func.trim(rows.c[dimension])
-    return sa.func.trim(sa.type_coerce(rows.c.dimensions, sa.JSON)[number].as_string())
+    return sa.func.trim(sa.cast(rows.c.dimensions, _JSON_OF_TEXT)[number].as_string())
+
+
+# ledger_rows keeps the dimensions as JSON text: PostgreSQL reads it as json by a cast (``->>`` does not apply to
+# text); SQLite's JSON functions read text as it is (a cast to its "JSON" type would give the text numeric affinity).
+_JSON_OF_TEXT = sa.JSON().with_variant(sa.Text(), "sqlite")
 
 
 def area_case(areas: Iterable[tuple[str, Iterable[str]]], code: sa.ColumnElement[str]) -> sa.ColumnElement[str]:

@@ -52,18 +52,24 @@ def split(ore: int, fractions: list[Fraction]) -> list[int]:
     return parts
 
 
-def format_kr(ore: int, *, ore_precision: bool = False, nbsp: bool = False, unit: bool = True) -> str:
-    """``132975000`` → ``"1 329 750 kr"``; Swedish grouping, decimal comma.
+MINUS = "\u2212"
 
-    Whole kronor by default (the council reads whole kronor); ``ore_precision`` shows the öre.
+
+def format_kr(ore: int, *, ore_precision: bool = False, nbsp: bool = False, unit: bool = True,
+              exact: bool = False) -> str:
+    """``132975000`` → ``"1 329 750 kr"``; Swedish grouping, decimal comma, and the minus sign (−, not a hyphen).
+
+    Whole kronor by default (the council reads whole kronor); ``ore_precision`` shows the öre, ``exact`` shows
+    them only when the amount has any (``1,00`` kr over a cap is not "0 kr" over it).
     ``nbsp`` keeps the groups together on screen; the default uses plain spaces for terminals.
     """
-    amount = Decimal(ore) / ORE_PER_KR
+    ore_precision = ore_precision or (exact and int(ore) % ORE_PER_KR != 0)
+    amount = Decimal(int(ore)) / ORE_PER_KR
     pattern = "#,##0.00" if ore_precision else "#,##0"
     if not ore_precision:
         amount = amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    text = format_decimal(amount, format=pattern, locale="sv_SE")
-    text = text.replace(NBSP, " ").replace("\u202f", " ")
+    text = format_decimal(abs(amount), format=pattern, locale="sv_SE")
+    text = (MINUS if amount < 0 else "") + text.replace(NBSP, " ").replace("\u202f", " ")
     if unit:
         text += " kr"
     return text.replace(" ", NBSP) if nbsp else text
@@ -71,7 +77,7 @@ def format_kr(ore: int, *, ore_precision: bool = False, nbsp: bool = False, unit
 
 def signed_kr(ore: int, *, ore_precision: bool = False) -> str:
     """``+370 123 kr`` / ``−12 kr`` / ``±0 kr``: the sign is always written, so a variance reads without colour."""
-    return ("+" if ore > 0 else "−" if ore < 0 else "±") + format_kr(abs(int(ore)), ore_precision=ore_precision)
+    return ("+" if ore > 0 else MINUS if ore < 0 else "±") + format_kr(abs(int(ore)), ore_precision=ore_precision)
 
 
 def format_percent(ratio: float | None, decimals: int = 0) -> str:
@@ -91,12 +97,10 @@ def parse_kr(text: str) -> int:
     """
     import pandas as pd
 
-    from samordning.ingest.values import read_amounts  # the importer's reader of amounts; money.py stays light
+    from samordning.ingest.values import MAX_AMOUNT_ORE, read_amounts  # the importer's reader; money.py stays light
 
     amounts, bad, too_large = read_amounts(pd.Series([text], dtype=object))
     if too_large.iloc[0]:
-        from samordning.rules import MAX_AMOUNT_ORE
-
         raise SamordningError(f"Beloppet {text!r} är orimligt stort; högst {format_kr(MAX_AMOUNT_ORE)} "
                               "kan registreras.")
     if bad.iloc[0] or pd.isna(amounts.iloc[0]):

@@ -41,11 +41,15 @@ def in_force_condition(rows: sa.Table = ledger_rows) -> sa.ColumnElement[bool]:
     return sa.or_(active_month, sa.and_(rows.c.period.is_(None), any_active))
 
 
-def area_expression(agreement: Agreement, rows: sa.FromClause = ledger_rows) -> sa.ColumnElement[str]:
+def area_expression(agreement: Agreement, rows: sa.FromClause = ledger_rows,
+                    code: sa.ColumnElement[str] | None = None) -> sa.ColumnElement[str]:
     """The key of the area a row's code maps to (§4), NULL when none: the agreement's rules (exact, range,
     prefix, "*") as a CASE, built by :mod:`samordning.mapping` — the same rules :func:`~samordning.followup.classify`
-    applies in pandas."""
-    return mapping.area_expression(agreement.mapping.dimension, [(a.key, a.codes) for a in agreement.areas], rows)
+    applies in pandas. ``code``: the code the mapping reads (trimmed), when not :func:`mapping.code_expression`
+    of ``rows`` (the sums per code carry it as a column of their own)."""
+    if code is None:
+        code = mapping.code_expression(agreement.mapping.dimension, rows)
+    return mapping.area_case([(a.key, a.codes) for a in agreement.areas], code)
 
 
 def account_class(rows: sa.FromClause = ledger_rows) -> sa.ColumnElement[str]:
@@ -53,10 +57,12 @@ def account_class(rows: sa.FromClause = ledger_rows) -> sa.ColumnElement[str]:
     return sa.func.substr(sa.func.trim(rows.c.account), 1, 1)
 
 
-def reason_expression(agreement: Agreement, rows: sa.FromClause = ledger_rows) -> sa.ColumnElement[str]:
+def reason_expression(agreement: Agreement, rows: sa.FromClause = ledger_rows,
+                      code: sa.ColumnElement[str] | None = None) -> sa.ColumnElement[str]:
     """Why a row does not count ('' when it does), in :data:`samordning.followup.REASONS`' order. Nested so
-    that a NULL period or code falls to its reason (``NULL IN (…)`` is not true)."""
-    mapped = sa.case((area_expression(agreement, rows).is_(None), "no_area"), else_="")
+    that a NULL period or code falls to its reason (``NULL IN (…)`` is not true). ``code``: as for
+    :func:`area_expression`."""
+    mapped = sa.case((area_expression(agreement, rows, code).is_(None), "no_area"), else_="")
     cost = sa.case((account_class(rows).in_(agreement.accounts.cost_classes), mapped), else_="not_cost")
     period = sa.case((rows.c.period.in_(agreement.months), cost), else_="outside_period")
     return sa.case((rows.c.row_kind == "total", "total"), else_=period)
@@ -68,6 +74,15 @@ def _agreement_rows(agreement: Agreement) -> sa.ColumnElement[bool]:
 
 # -- sums ------------------------------------------------------------------------------------------------
 
+def _mapped_column(agreement: Agreement) -> sa.ColumnElement[str]:
+    """What the sums group by for the mapping: a named column as stored (so the covering index serves it), or
+    :func:`mapping.code_expression` of a SIE dimension, labelled ``mapped_code``."""
+    dimension = agreement.mapping.dimension
+    if mapping.sie_dimension(dimension) is None:
+        return ledger_rows.c[dimension]
+    return mapping.code_expression(dimension, ledger_rows).label("mapped_code")
+
+
 def summary(engine: sa.Engine, agreement: Agreement, *, in_force_only: bool = True) -> pd.DataFrame:
     """Rows and sums per upload, month, area, account class and reason, computed in the database.
 
@@ -76,15 +91,17 @@ def summary(engine: sa.Engine, agreement: Agreement, *, in_force_only: bool = Tr
     ``amount_ore`` (int64) and ``in_force``. Rows of replaced months are left out unless ``in_force_only`` is
     False. The frame is small (a few rows per upload and month), whatever the size of the ledger.
     """
-    # First the sums per stored code (an index covers them in this order for the default dimension: read in
-    # order, no sort), then the classification of those few groups and the sums per class.
-    dimension = ledger_rows.c[agreement.mapping.dimension]
+    # First the sums per stored code (the index of migration 0005 covers them in this order for the project
+    # column: read in order, no sort; a SIE dimension, "sie:N", is read from the table), then the classification
+    # of those few groups and the sums per class.
+    dimension = _mapped_column(agreement)
     codes = list(dict.fromkeys([ledger_rows.c.upload_id, ledger_rows.c.period, ledger_rows.c.row_kind,
                                 ledger_rows.c.account, dimension]))
     per_code = (sa.select(*codes, sa.func.count().label("n"), sa.func.sum(ledger_rows.c.amount_ore).label("ore"))
                 .where(_agreement_rows(agreement)).group_by(*codes).subquery())
-    reason = reason_expression(agreement, per_code).label("reason")
-    area = area_expression(agreement, per_code).label("area")
+    code = sa.func.trim(per_code.c[dimension.name])
+    reason = reason_expression(agreement, per_code, code).label("reason")
+    area = area_expression(agreement, per_code, code).label("area")
     klass = account_class(per_code).label("account_class")
     query = (sa.select(per_code.c.upload_id, per_code.c.period, area, klass, reason,
                        sa.func.sum(per_code.c.n).label("rows"), sa.func.sum(per_code.c.ore).label("amount_ore"))

@@ -13,12 +13,12 @@ import datetime as dt
 import pandas as pd
 
 from samordning.errors import Problem, SamordningError
+from samordning.ingest.values import MAX_AMOUNT_ORE  # one bound for a cell of an export and a typed amount
 from samordning.money import format_kr
 
 # One amount (a payment, a withholding) and an agreement's payments or withholdings together stay within
 # ±10^12 kr: a thousand times any agreement's size, and ten thousand times below where a sum of int64 öre
-# could wrap around.
-MAX_AMOUNT_ORE = 10**14
+# could wrap around (the bound is the importer's, for a single cell).
 EARLIEST_DATE = dt.date(2000, 1, 1)
 FUTURE_DAYS = 366                        # a date more than a year ahead is a typing error
 NAME_LEN = 128                           # users, sign-off names and titles (VARCHAR(128))

@@ -40,6 +40,7 @@ ledger_rows = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("amount_ore", sa.BigInteger, nullable=False),
     sa.Column("row_kind", sa.String(8), nullable=False),
+    sa.Column("dimensions", sa.Text),  # JSON: every SIE dimension, number → object ({"2": "K12"}); NULL for none
 )
 upload_months = sa.Table(
     "upload_months", metadata,
@@ -128,4 +129,7 @@ column_mappings = sa.Table(
     sa.Column("by", sa.String(128), nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
-ROW_COLUMNS = [c.name for c in ledger_rows.columns if c.name not in ("id", "upload_id")]
+ROW_COLUMNS = [c.name for c in ledger_rows.columns if c.name not in ("id", "upload_id", "dimensions")]
+"""The columns a ledger row shows (in the views, the CLI and the report's sheets)."""
+STORED_COLUMNS = [*ROW_COLUMNS, "dimensions"]
+"""The columns an import writes: those shown and the row's SIE dimensions (read by a "sie:N" mapping)."""

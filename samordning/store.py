@@ -17,18 +17,18 @@ import hashlib
 import itertools
 import json
 import os
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
-from samordning import rules, storage_errors
+from samordning import migrate, rules, storage_errors
 from samordning.errors import SamordningError
 from samordning.queries import in_force_condition
 from samordning.schema import (  # noqa: F401  (re-exported: the tables were defined here before)
     ROW_COLUMNS,
+    STORED_COLUMNS,
     column_mappings,
     comments,
     final_reports,
@@ -41,14 +41,7 @@ from samordning.schema import (  # noqa: F401  (re-exported: the tables were def
     uploads,
     withholdings,
 )
-
-DB_ENV = "SAMORDNING_DB"
-
-
-
-def default_db_path() -> Path:
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "samordning" / "samordning.db"
+from samordning.vocabulary import DB_ENV, default_db_path  # re-exported: the parser reads them lightly
 
 
 def resolve_url(db: str | Path | None) -> str:
@@ -140,50 +133,9 @@ class Store:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": agreement_lock_key(agreement_id)})
             yield conn
 
-    # -- schema ---------------------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def _migration_lock(self, conn: sa.engine.Connection) -> Iterator[None]:
-        """One process migrates at a time (two servers may start against a new database together)."""
-        if self.engine.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(b"samordning")})
-            yield
-        else:  # SQLite: the writing transaction's BEGIN IMMEDIATE already serialises migrations
-            yield
-
-    def _at_head(self) -> bool:
-        """Whether the schema is already the newest (one query; spares every command loading Alembic)."""
-        head = max(p.name.split("_")[0] for p in (Path(__file__).parent / "migrations" / "versions").glob("0*.py"))
-        try:
-            with self.engine.connect() as conn:
-                return conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == head
-        except sa.exc.DBAPIError:
-            return False
-
     def upgrade(self) -> None:
         """Bring the schema to the newest version (creates it in an empty database)."""
-        if self._at_head():
-            return
-        from alembic import command
-        from alembic.config import Config
-
-        config = Config()
-        config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-        try:
-            with self.engine.connect() as raw:
-                if self.engine.dialect.name == "sqlite":
-                    # Alembic's batch mode rebuilds tables on SQLite; foreign keys must be off for that, and
-                    # the pragma only takes effect outside a transaction (Alembic's documented recipe).
-                    raw.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
-                try:
-                    with raw.execution_options(write=True).begin(), self._migration_lock(raw):
-                        config.attributes["connection"] = raw
-                        command.upgrade(config, "head")
-                finally:
-                    if self.engine.dialect.name == "sqlite":
-                        raw.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
-        except sa.exc.DatabaseError as exc:
-            raise SamordningError(f"Databasen {self.engine.url!r} kan inte öppnas: {exc.orig}") from exc
+        migrate.upgrade(self.engine)
 
     # -- uploads --------------------------------------------------------------------------------
 
@@ -230,9 +182,12 @@ class Store:
             if name == "booking_date" and sqlite:  # stored as SQLAlchemy's Date stores it on SQLite: ISO text
                 values = values.map(lambda d: None if d is None else d.isoformat())
             columns.append(values.tolist())
+        # SIE dimensions as JSON text; only the rows that have any are serialised (NULL for the others).
+        kept = rows["dimensions"].tolist() if "dimensions" in rows else itertools.repeat(None, len(rows))
+        columns.append([json.dumps(d, ensure_ascii=False) if d and isinstance(d, dict) else None for d in kept])
         marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        names = ", ".join(["upload_id", *ROW_COLUMNS])
-        sql = f"INSERT INTO ledger_rows ({names}) VALUES ({', '.join([marker] * (len(ROW_COLUMNS) + 1))})"
+        names = ", ".join(["upload_id", *STORED_COLUMNS])
+        sql = f"INSERT INTO ledger_rows ({names}) VALUES ({', '.join([marker] * (len(STORED_COLUMNS) + 1))})"
         conn.exec_driver_sql(sql, list(zip(itertools.repeat(upload_id), *columns)))
 
     def months_in_force(self, agreement_id: str, months: list[str]) -> dict[str, list[int]]:
@@ -335,7 +290,7 @@ class Store:
         force or not, and ``in_force``. It holds every row: the engine (:mod:`samordning.figures`,
         :mod:`samordning.queries`) sums and streams them in the database instead."""
         in_force = in_force_condition()
-        query = (sa.select(ledger_rows.c.upload_id, uploads.c.filename, *[ledger_rows.c[c] for c in ROW_COLUMNS],
+        query = (sa.select(ledger_rows.c.upload_id, uploads.c.filename, *[ledger_rows.c[c] for c in STORED_COLUMNS],
                            in_force.label("in_force"))
                  .join(uploads, uploads.c.id == ledger_rows.c.upload_id)
                  .where(uploads.c.agreement_id == agreement_id)
@@ -345,6 +300,7 @@ class Store:
             frame = pd.read_sql(query, conn)
         frame["amount_ore"] = frame["amount_ore"].astype("int64")
         frame["in_force"] = frame["in_force"].astype(bool)
+        frame["dimensions"] = [json.loads(d) if isinstance(d, str) else None for d in frame["dimensions"]]
         return _none_for_null(frame, "period")
 
     # -- payments and withholdings -------------------------------------------------------------------

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import re
 from decimal import Decimal
+from html import unescape
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +26,7 @@ from samordning.ui.dashboard.app import TABS, App, requested_agreement, tabs_for
 from samordning.ui.dashboard.base import ALL, CONTROLLER, COUNCIL, guarded, has_class
 from samordning.ui.dashboard.tabs.areas import AreasTab, NarrativeForm
 from samordning.ui.dashboard.tabs.comments import CommentForm, CommentsTab
-from samordning.ui.dashboard.tabs.payments import PaymentForm, PaymentsTab, WithholdingForm
+from samordning.ui.dashboard.tabs.payments import PaymentForm, PaymentsTab, ReleaseForm, WithholdingForm
 from samordning.ui.dashboard.tabs.quarters import QuartersTab
 from samordning.ui.dashboard.tabs.report import FinalizeForm, ReportTab, SignoffForm
 from samordning.ui.dashboard.tabs.transactions import PAGE_ROWS, TransactionsTab
@@ -38,7 +39,7 @@ AGREEMENT = ROOT / "data" / "avtal" / "RUN-305-2022.toml"
 def text(html: str) -> str:
     """The visible text of an HTML widget value, spaces normalised."""
     spaced = re.sub(r"<(br|/div|/li|/td|/th|/tr|/h\d|span class=\"badge)[^>]*>", " ", html)
-    plain = re.sub(r"<[^>]+>", "", spaced).replace("\u00a0", " ").replace("\u202f", " ")
+    plain = unescape(re.sub(r"<[^>]+>", "", spaced)).replace("\u00a0", " ").replace("\u202f", " ")
     return re.sub(r"\s+", " ", plain).strip()
 
 
@@ -74,17 +75,40 @@ def button(widget: object, description: str) -> object:
     return None
 
 
-def test_overview_cards_are_the_engines_key_figures(store: Store, agreement: Agreement) -> None:
+def test_overview_opens_with_the_verdict_then_distinct_key_figures(store: Store, agreement: Agreement) -> None:
     app = make_app(store)
-    figures = key_figures(agreement, classified_rows(store, agreement))
+    figures = {f.key: f for f in key_figures(agreement, classified_rows(store, agreement))}
     overview = app.view(0)
     shown = text(overview.cards.value)
-    for f in figures:
-        assert f"{f.label} {f.clause} {kr(f.ore)}" in shown
-    # By hand: 5 319 000 kr; three advances of 1 329 750 kr inside the validity period.
-    assert "Ersättning §6 5 319 000 kr" in shown
+    # One sentence first, worked out by hand from the demo: 3 × 1 329 750 kr advanced, 2 910 985,95 kr booked.
+    assert shown.startswith("Till och med 2023-09 har 2 910 986 kr av förskotten på 3 989 250 kr använts (73 %); "
+                            "1 078 264 kr återstår. Hela avtalstiden har utfall: 1 078 264 kr ska betalas tillbaka "
+                            "(§6). Ingen ersättning är innehållen.")
+    # The picture: the agreed compensation, then the advances, actual and what is left, each with its amount.
+    assert "Ersättning enligt avtalet 5 319 000 kr Förskott hittills 3 989 250 kr Utfall hittills 2 910 986 kr " \
+           "Kvarstående medel 1 078 264 kr Återbetalning 1 078 264 kr §6" in shown
+    # Then the key figures, no two with the same number: nothing remains to forecast, so the balance is the
+    # repayment and one card says so.
+    cards = re.findall(r'data-key="(\w+)"', overview.cards.value)
+    assert cards == ["advanced", "actual", "unspent"]
     assert "Förskott hittills §6 3 989 250 kr" in shown
+    assert f"Kvarstående medel = prognostiserad återbetalning §6 {kr(figures['repayment'].ore)}" in shown
     assert "Senaste utfall: 2023-09" in text(overview.provenance.value)
+    findings = overview.findings.value
+    assert "<details" in findings and "Avtalets egna motsägelser och luckor (8)" in text(findings)
+
+
+def test_a_withholding_appears_on_the_overview(store: Store, agreement: Agreement) -> None:
+    store.add_withholding(agreement_id=agreement.id, area="social", amount_ore=100_000_000, reason="Tvist",
+                          withheld_on=dt.date(2023, 8, 1), cap_ore=132_975_000, clause="§10", user="k")
+    app = make_app(store)
+    shown = text(app.view(0).cards.value)
+    # 3 989 250 − 1 000 000 = 2 989 250 kr advanced; 2 989 250 − 2 910 985,95 = 78 264,05 kr left and repaid.
+    assert "förskotten på 2 989 250 kr använts (97 %); 78 264 kr återstår" in shown
+    assert "1 000 000 kr är innehållet (Social välfärd, §10)." in shown
+    assert "Innehållet 1 000 000 kr §10" in shown
+    assert "Innehållen ersättning §10 1 000 000 kr Social välfärd" in shown
+    assert re.findall(r'data-key="(\w+)"', app.view(0).cards.value) == ["advanced", "actual", "unspent", "withheld"]
 
 
 def test_views_are_built_when_their_tab_is_first_shown(store: Store) -> None:
@@ -104,7 +128,7 @@ def test_council_has_no_upload_and_no_edit_controls(store: Store) -> None:
     # The council's page never builds a controller's form; the controllers' page has every one of them.
     assert [f for v in council.views for f in v.forms] == []
     assert {type(f) for v in controller.views for f in v.forms} == {
-        NarrativeForm, CommentForm, PaymentForm, WithholdingForm, SignoffForm, FinalizeForm}
+        NarrativeForm, CommentForm, PaymentForm, WithholdingForm, ReleaseForm, SignoffForm, FinalizeForm}
     assert isinstance(controller.tab(AreasTab).form(NarrativeForm), NarrativeForm)
     assert council.tab(AreasTab).form(NarrativeForm) is None
     with pytest.raises(KeyError):
@@ -131,7 +155,8 @@ def test_area_filter_swaps_drawn_charts_and_updates_table(store: Store, agreemen
     assert list(view.chart.data[1].y) == [int(v) / 100 for v in mine["actual_ore"]]
     assert social.name in view.chart.layout.title.text
     # Half of the 1 329 750 kr advance (the 50/50 assumption) and the Q1 rows of project 7301.
-    assert "Kv 1 2023 664 875 kr 664 875 kr 477 734 kr" in text(view.table.value)
+    # Tables show the öre, so that the rows add up to the sums.
+    assert "Kv 1 2023 664 875,00 kr 664 875,00 kr 477 733,75 kr" in text(view.table.value)
     view.area.value = ALL
     assert list(view.chart.data[1].y) == [959_627.41, 1_035_607.05, 915_751.49]
     assert not any(has_class(box, "smd-hidden") for box in view.boxes[ALL])
@@ -318,7 +343,7 @@ def test_registered_payment_replaces_the_plan_for_its_quarter(store: Store, agre
     form.quarter.value = "2023Q2"
     form.amount.value = "1 300 000"
     form.invoice.value = "F-2023-2"
-    form.paid.value = dt.date(2023, 4, 3)
+    form.paid.value = "2023-04-03"
     button(form.widget, "Registrera betalning").click()
     assert "Betalningen är registrerad" in text(form.status.value)
     q = app.state.quarters.set_index("quarter")
@@ -433,14 +458,14 @@ def test_finalize_button_stores_the_report_and_lists_it_for_download(store: Stor
     assert "Ingen rapport är fastställd ännu." in text(view.finals.value) and view.fetch.disabled
     sign.party.value = "utförare"
     sign.name.value, sign.role_title.value = "Eva Berg", "Regiondirektör"
-    sign.date.value = dt.date(2023, 10, 12)
+    sign.date.value = "2023-10-12"
     loaded = app.state
     button(sign.widget, "Spara underskrift").click()
     assert app.state is not loaded  # the sign-off reloads, like every other write
     assert "Underskriften för Region Jämtland Härjedalen (utförare) i rapporten för Kv 3 2023 är sparad." in text(
         sign.status.value)
     assert "Region Jämtland Härjedalen: Eva Berg, Regiondirektör, 2023-10-12" in text(view.signed.value)
-    view.format.value, final.presented.value = ".xlsx", dt.date(2023, 10, 12)
+    view.format.value, final.presented.value = ".xlsx", "2023-10-12"
     final.finalize.click()
     assert "Rapport nr 1 för Kv 3 2023 är fastställd som presenterad 2023-10-12." in text(final.status.value)
     assert 'download="faststalld-rapport-RUN-305-2022-2023Q3.xlsx"' in final.status.value
@@ -498,3 +523,66 @@ def test_columns_detection_misses_are_mapped_by_hand_and_remembered(tmp_path: Pa
     view.upload.deliver("egna-september.xlsx", buffer.getvalue())
     assert "Kolumnkoppling (sparad tidigare för filer med samma rubriker)" in text(view.status.value)
     assert not view.mapping.is_open
+
+
+def test_dates_are_typed_as_iso_text_and_checked(store: Store, agreement: Agreement) -> None:
+    """No browser date picker (it follows the browser's locale, mm/dd/yyyy in an English one): ÅÅÅÅ-MM-DD as
+    text, and a Swedish message naming the field for anything else; nothing is stored then."""
+    app = make_app(store, controller=True)
+    form = app.show(PaymentsTab).form(PaymentForm)
+    assert form.paid.placeholder == "ÅÅÅÅ-MM-DD"
+    form.quarter.value, form.amount.value, form.invoice.value = "2023Q2", "1 300 000", "F-2"
+    for typed in ("04/03/2023", "2023-02-30", "3 april"):
+        form.paid.value = typed
+        button(form.widget, "Registrera betalning").click()
+        assert f"Betald: '{typed}' är inget datum; skriv ÅÅÅÅ-MM-DD, till exempel 2023-10-12." in text(
+            form.status.value)
+    assert store.payments(agreement.id).empty
+    form.paid.value = "2023-04-03"
+    button(form.widget, "Registrera betalning").click()
+    assert str(store.payments(agreement.id)["paid_on"].iloc[0])[:10] == "2023-04-03"
+
+
+def test_a_withholding_is_released_in_the_dashboard(store: Store, agreement: Agreement) -> None:
+    app = make_app(store, controller=True)
+    view = app.show(PaymentsTab)
+    release = view.form(ReleaseForm)
+    assert release.release.disabled and not release.pick.options
+    hold = view.form(WithholdingForm)
+    hold.area.value, hold.amount.value, hold.reason.value, hold.date.value = "social", "400 000", "Tvist", "2023-08-15"
+    button(hold.widget, "Registrera innehållande").click()
+    assert "Innehållandet är registrerat" in text(hold.status.value)
+    # Released on 2023-09-20: the Q3 advance is whole again, and so are the balance and the repayment.
+    def overview() -> str:
+        app.tabs.selected_index = 0  # a tab renders when shown
+        shown = text(app.view(0).cards.value)
+        app.tabs.selected_index = app.kinds.index(PaymentsTab)
+        return shown
+
+    assert "400 000 kr är innehållet" in overview()
+    (label, wid), = release.pick.options
+    assert label.startswith("Nr ") and "Social välfärd, 400 000 kr, från 2023-08-15 (Tvist)" in label
+    release.date.value = "2023-09-20"
+    button(release.widget, "Släpp innehållandet").click()
+    assert f"Innehållande nr {wid} är släppt den 2023-09-20." in text(release.status.value)
+    assert str(store.withholdings(agreement.id)["released_on"].iloc[0])[:10] == "2023-09-20"
+    assert "Ingen ersättning är innehållen." in overview()
+    assert not release.pick.options
+
+
+def test_mapping_preselects_the_header_row_below_a_title(tmp_path: Path) -> None:
+    """A title row above headers nothing recognises: the mapping offers the header row's cells, not the title."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Export"
+    ws.append(["Huvudbok för samordningen, utdrag 2023-10-02"])
+    ws.append([])
+    ws.append(["Bokf.dag", "Kto", "Proj", "Ben.", "Netto"])
+    ws.append([dt.date(2023, 2, 1), "5011", "7301", "Lön", 100.0])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    view = make_app(Store.open(tmp_path / "t.db"), controller=True).show(UploadTab)
+    view.upload.deliver("titel.xlsx", buffer.getvalue())
+    assert view.mapping.is_open and view.mapping.header.value == 3
+    assert [label for label, _ in view.mapping.fields["amount"].options] == ["–", "Bokf.dag", "Kto", "Proj", "Ben.",
+                                                                         "Netto"]

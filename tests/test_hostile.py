@@ -180,9 +180,9 @@ def test_control_characters_are_cleaned_counted_and_every_report_can_be_written(
     result = import_export(store, AGREEMENT, "styr.csv", content)
     assert "4 celler innehöll osynliga styrtecken som har tagits bort (den sparade filen är oförändrad)." \
         in result.summary()
-    texts = store.ledger(AGREEMENT.id)["text"].tolist()
+    texts = store.rows_in_force(AGREEMENT.id)["text"].tolist()
     assert "Lön feb" in texts and "Resor" in texts and "Null" in texts
-    assert "7301" in store.ledger(AGREEMENT.id)["project"].tolist()
+    assert "7301" in store.rows_in_force(AGREEMENT.id)["project"].tolist()
     assert store.upload_content(AGREEMENT.id, result.upload_id) == ("styr.csv", content)  # the original bytes
     out = tmp_path / "rapport.xlsx"
     assert main(["report", "--out", str(out), "--db", db_url]) == 0

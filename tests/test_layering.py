@@ -1,7 +1,7 @@
 """The architecture rule: the domain core (agreement, ingestion, storage, follow-up, report, …) has no UI
 imports; the UI layer (``samordning.ui``: charts, the report's HTML/PDF writer, the dashboard) sits on top.
 
-``cli.py`` is a front end like the dashboard: it may import the UI inside a command (``serve``, a report as
+``cli/`` is a front end like the dashboard: it may import the UI inside a command (``serve``, a report as
 HTML or PDF), never when the module is imported, so that ``samordning --help`` and the plain commands stay
 light.
 """
@@ -19,12 +19,11 @@ import samordning
 PACKAGE = Path(samordning.__file__).resolve().parent
 UI_PACKAGES = ("plotly", "ipywidgets", "anywidget", "voila", "samordning.ui")
 # Front ends: allowed to import the UI, but only inside functions (checked at run time below).
-FRONT_ENDS = {"cli.py"}
+FRONT_ENDS = {"cli"}
 
 
 def domain_files() -> list[Path]:
-    return sorted(p for p in PACKAGE.rglob("*.py")
-                  if p.relative_to(PACKAGE).parts[0] != "ui" and p.relative_to(PACKAGE).as_posix() not in FRONT_ENDS)
+    return sorted(p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] not in {"ui", *FRONT_ENDS})
 
 
 def is_ui(name: str) -> bool:

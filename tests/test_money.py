@@ -15,7 +15,9 @@ from samordning.money import format_kr, format_percent, kr_to_ore, share_of, sig
 def test_format_kr_is_swedish() -> None:
     assert format_kr(132_975_000) == "1 329 750 kr"
     assert format_kr(95_962_741, ore_precision=True) == "959 627,41 kr"
-    assert format_kr(-123_456, ore_precision=True) == "-1 234,56 kr"
+    assert format_kr(-123_456, ore_precision=True) == "\u22121 234,56 kr"  # the minus sign, not a hyphen
+    assert format_kr(132_975_001, exact=True) == "1 329 750,01 kr" and format_kr(1, exact=True) == "0,01 kr"
+    assert format_kr(-49) == "0 kr"  # rounds to zero: no sign
     assert format_kr(132_975_000, nbsp=True) == "1\u00a0329\u00a0750\u00a0kr"
     assert format_kr(50) == "1 kr"  # 0,50 kr rounds half up to whole kronor
     assert format_percent(0.7217) == "72 %"

@@ -38,4 +38,9 @@ def test_environment_yml_names_the_same_dependencies_as_pyproject() -> None:
     differ = {n: (wanted[n], conda[n]) for n in wanted if wanted[n] != conda[n]}
     assert not differ, f"bounds differ (pyproject, environment.yml): {differ}"
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert pip_section == ["-e ."]
+    assert pip_section[0] == "-e ."
+    # After the package itself only test extras that conda-forge lacks, with pyproject's bounds.
+    test_extras = dict(split(r) for r in pyproject["project"]["optional-dependencies"]["test"])
+    for requirement in pip_section[1:]:
+        name, spec = split(requirement)
+        assert test_extras.get(name) == spec, f"{requirement} is not a test extra of pyproject.toml"

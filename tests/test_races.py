@@ -153,11 +153,17 @@ def test_two_narrative_saves_leave_one_current_text(db_url: str) -> None:  # noq
 
 
 def test_two_finalizings_at_once_store_one_report(db_url: str) -> None:  # noqa: F811
+    stored = [0]
+
     def check(store: Store, trial: int, outcomes: list[tuple[str, object]]) -> None:
-        assert sorted(o[0] for o in outcomes) == ["ok", "refused"]
+        kinds = sorted(o[0] for o in outcomes)
+        # Both saw the same report in force: one is stored, the other refused. A worker that only started after
+        # the other had committed saw the new report and legitimately replaced it: both stored, one chain.
+        assert kinds in (["ok", "refused"], ["ok", "ok"])
+        stored[0] += kinds.count("ok")
         finals = store.final_reports("RUN/305/2022")
-        assert len(finals) == trial + 1
-        assert finals["replaced_by"].isna().sum() == 1
+        assert len(finals) == stored[0]
+        assert finals["replaced_by"].isna().sum() == 1  # never two reports in force for the quarter
 
     race(db_url, _finalize, check)
 

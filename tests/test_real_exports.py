@@ -13,13 +13,15 @@ import pytest
 from samordning.agreement import Agreement, load_agreement
 from samordning.cli import main
 from samordning.errors import SamordningError
+from samordning.figures import Figures
 from samordning.followup import classify, counted
-from samordning.imports import prepare_import
 from samordning.ingest import file_period, period_from_file, read_export
+from samordning.queries import RowFilter, count_and_sum
 from samordning.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "data"))
 import make_real_exports as real
+from test_storage import db_url  # noqa: F401  (the SQLite / PostgreSQL fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_305 = ROOT / "data" / "avtal" / "RUN-305-2022.toml"
@@ -227,13 +229,42 @@ def test_a_csv_that_lost_its_line_endings_is_refused(cli_env: Path, capsys: pyte
     assert Store.open(db).uploads(load_agreement(RUN_305).id).empty
 
 
-def test_a_sie_dimension_mapping_is_refused_while_the_store_cannot_keep_dimensions(tmp_path: Path) -> None:
-    """Until ledger_rows has a dimensions column (a migration after the engine's 0005), the stored figures of
-    a "sie:N" agreement would differ from the preview: the import is refused instead."""
-    agreement = load_agreement(agreement_file(tmp_path, '["K1"]', '["K2"]', "sie:2"))
-    name, content = real.sie_dimensions()
-    with pytest.raises(SamordningError, match="databasen sparar ännu inte radernas SIE-dimensioner"):
-        prepare_import(Store.open(tmp_path / "p.db"), agreement, name, content)
+def test_an_agreement_mapped_by_a_sie_dimension_is_followed_up_from_the_store(
+        cli_env: Path, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    """The rows' SIE dimensions are stored (migration 0006): an agreement mapped by dimension 2 (kostnadsbärare),
+    imported through the CLI, gives its quarterly figures by area from the database's sums, to the öre; the
+    same store read by dimension 7 (anställd) gives that mapping's figures."""
+    avtal = agreement_file(cli_env, '["K12"]', '["K13"]', "sie:2")
+    agreement = load_agreement(avtal)
+    social, arbete = (agreement.area(key).name for key in ("social", "arbete"))
+    assert main(["import", "--db", db_url, "--agreement", str(avtal), str(write(cli_env, real.sie_cost_units()))]) == 0
+    # Counted by hand: March K12 12 345,67 and K13 2 000,05; May K12 8 000,10 and K13 450,25. Left out: 6110
+    # without dimension 2 (99,99), the bank and revenue rows, the October voucher outside the validity period.
+    assert "10 rader lästa, 4 räknas som utfall, summa 22 796,07 kr" in capsys.readouterr().out
+    assert main(["quarters", "--db", db_url, "--agreement", str(avtal), "--by-area", "--json"]) == 0
+    actual = {(r["quarter"], r["area"]): r["actual"] for r in json.loads(capsys.readouterr().out)}
+    assert actual == {("2023Q1", social): 12_345.67, ("2023Q1", arbete): 2_000.05, ("2023Q2", social): 8_000.10,
+                      ("2023Q2", arbete): 450.25, ("2023Q3", social): 0, ("2023Q3", arbete): 0}
+    store = Store.open(db_url)
+    figures = Figures.load(store, agreement)
+    table = figures.quarterly(by_area=True)
+    assert {(r.quarter, r.area): int(r.actual_ore) for r in table.itertuples()} == {
+        ("2023Q1", "social"): 1_234_567, ("2023Q1", "arbete"): 200_005, ("2023Q2", "social"): 800_010,
+        ("2023Q2", "arbete"): 45_025, ("2023Q3", "social"): 0, ("2023Q3", "arbete"): 0}
+    left = {r.reason: (int(r.rows), int(r.amount_ore)) for r in figures.left_out().itertuples()}
+    assert left == {"outside_period": (2, 0), "not_cost": (3, -1_444_571 - 100_000 - 745_035), "no_area": (1, 9_999)}
+    # The rows behind a figure are filtered by the same dimension: social is 12 345,67 + 8 000,10.
+    assert count_and_sum(store.engine, agreement, RowFilter(area="social")) == (2, 2_034_577)
+    [upload] = store.uploads(agreement.id).itertuples()
+    assert upload.summary["amount_counted_ore"] == figures.counted_ore() == 2_279_607  # the preview, as stored
+    stored = store.rows_in_force(agreement.id)
+    assert stored["dimensions"].tolist()[:4] == [{"2": "K12", "7": "4711"}, {"2": "K13"}, {"7": "4711"}, None]
+    # By dimension 7 (anställd): 4711 is 12 345,67 + 99,99 in March and 450,25 in May; 4712 8 000,10 in May.
+    by_employee = load_agreement(agreement_file(cli_env, '["4711"]', '["4712"]', "sie:7"))
+    table = Figures.load(store, by_employee).quarterly(by_area=True)
+    assert {(r.quarter, r.area): int(r.actual_ore) for r in table.itertuples() if r.actual_ore} == {
+        ("2023Q1", "social"): 1_244_566, ("2023Q2", "social"): 45_025, ("2023Q2", "arbete"): 800_010}
+    store.engine.dispose()
 
 
 # -- the upload view behaves as the CLI -----------------------------------------------------------------------

@@ -75,8 +75,9 @@ class ExternalLinks(HTMLParser):
 
 def engine(store: Store, agreement: Agreement) -> tuple[list, object]:
     rows = classified_rows(store, agreement)
-    payments = store.payments(agreement.id)
-    return key_figures(agreement, rows, payments), quarterly(agreement, rows, payments=payments)
+    payments, held = store.payments(agreement.id), store.withholdings(agreement.id)
+    return (key_figures(agreement, rows, payments, held),
+            quarterly(agreement, rows, payments=payments, withholdings=held))
 
 
 def test_xlsx_figures_equal_the_engine_and_no_formulas(store: Store, agreement: Agreement) -> None:
@@ -191,3 +192,21 @@ def test_selection_workbook_keeps_text_as_text_and_amounts_exact() -> None:
     assert [sheet.cell(r, 10).data_type for r in (2, 3)] == ["s", "s"]  # never a formula
     assert [v[11] for v in values] == ["Social välfärd", None]
     assert [v[12] for v in values] == [None, "Inte ett kostnadskonto"]
+
+
+def test_times_in_the_workbook_are_stockholm_with_their_offset(store: Store, agreement: Agreement) -> None:
+    """The dashboard and the PDF show Swedish local time; the workbook writes the same time as data, with the
+    offset (it wrote UTC without one: 04:57 beside the dashboard's 05:57)."""
+    from samordning.localtime import local_time
+
+    _, content = report_file(store, agreement, ".xlsx")
+    path = Path(store.engine.url.database).with_name("tider.xlsx")
+    path.write_bytes(content)
+    sheet = load_workbook(path)["Underlag"]
+    head = [c.value for c in sheet[1]]
+    written = [r[head.index("Tid")] for r in sheet.iter_rows(min_row=2, values_only=True) if r[0]]
+    stored = store.uploads(agreement.id)["uploaded_at"].tolist()
+    assert written and len(written) <= len(stored)
+    for text, at in zip(written, stored, strict=False):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+0[12]:00", text)
+        assert text[:16].replace("T", " ") == local_time(at)

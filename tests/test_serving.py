@@ -108,6 +108,7 @@ def new_page(browser: object) -> Iterator[Callable[[str], object]]:  # noqa: F81
     def go(url: str) -> object:
         page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="sv-SE")  # type: ignore[attr-defined]
         pages.append(page)
+        page.set_default_timeout(LOAD)
         page.goto(url, wait_until="commit", timeout=LOAD)
         page.wait_for_selector(READY, timeout=LOAD)
         return page

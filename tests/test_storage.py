@@ -321,6 +321,42 @@ def test_database_from_the_first_schema_is_upgraded_with_its_data(db_url: str, a
     assert store.upload_content(agreement.id, 1) == ("fil1.xlsx", b"xyz")
 
 
+def test_a_store_at_0005_gains_the_dimensions_column_with_its_rows_intact(db_url: str, agreement: Agreement) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = sa.create_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "samordning" / "migrations"))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0005")
+    with engine.begin() as conn:  # what 0005 wrote: one upload of May with two rows, no dimensions column
+        conn.execute(sa.text(
+            "INSERT INTO uploads (id, agreement_id, sha256, filename, uploaded_by, uploaded_at, sheet, header_row, "
+            "size_bytes, content, summary) VALUES (1, :a, :sha, 'maj.xlsx', 'anna', :t, 'Blad1', 1, 3, :c, '{}')"),
+            {"a": agreement.id, "sha": "0" * 64, "t": dt.datetime(2023, 6, 2, 8, 0), "c": b"xyz"})
+        conn.execute(sa.text("INSERT INTO upload_months (upload_id, period) VALUES (1, '2023-05')"))
+        for row, (account, amount) in enumerate((("5011", 1_234_567), ("1930", -1_234_567)), start=2):
+            conn.execute(sa.text(
+                "INSERT INTO ledger_rows (upload_id, sheet, excel_row, booking_date, period, account, cost_centre, "
+                "activity, project, counterpart, voucher, text, amount_ore, row_kind) VALUES (1, 'Blad1', :r, :d, "
+                "'2023-05', :acc, '', '', '7301', '', 'A1', 'lön', :amt, 'data')"),
+                {"r": row, "d": dt.date(2023, 5, 25), "acc": account, "amt": amount})
+    engine.dispose()
+
+    store = Store.open(db_url)  # upgrades to 0006 in place
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() >= "0006"
+    rows = store.rows_in_force(agreement.id)
+    assert rows[["excel_row", "account", "project", "voucher", "amount_ore"]].values.tolist() == [
+        [2, "5011", "7301", "A1", 1_234_567], [3, "1930", "7301", "A1", -1_234_567]]
+    assert rows["dimensions"].tolist() == [None, None]
+    # 5011 on project 7301 (social) counts: 12 345,67 kr in 2023Q2, from the upgraded store.
+    assert q(quarterly(agreement, classified_rows(store, agreement)), "2023Q2") == 1_234_567
+    store.engine.dispose()
+
+
 def test_comments_from_schema_0002_become_variance_comments(db_url: str, agreement: Agreement) -> None:
     from alembic import command
     from alembic.config import Config

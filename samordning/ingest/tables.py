@@ -29,6 +29,7 @@ from samordning.ingest.values import (
     split_code,
     text_cells,
 )
+from samordning.vocabulary import CANONICAL_SV  # re-exported: the parser reads it lightly
 
 # Header names as they appear in exports, normalised by :func:`_norm`.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -48,10 +49,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "credit": ("kredit", "credit"),
 }
 _LOOKUP = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
-# The fields of a mapping by hand, by their Swedish names (``--column belopp=Netto``).
-CANONICAL_SV = {"datum": "booking_date", "period": "period", "konto": "account", "ansvar": "cost_centre",
-                "verksamhet": "activity", "projekt": "project", "motpart": "counterpart",
-                "verifikation": "voucher", "text": "text", "belopp": "amount", "debet": "debit", "kredit": "credit"}
 NAME_SV = {v: k for k, v in CANONICAL_SV.items()}
 _CODES = ("account", "cost_centre", "activity", "project", "counterpart", "voucher", "text")
 _NAMED_CODES = ("account", "cost_centre", "activity", "project", "counterpart")  # may hold "code name"

@@ -127,7 +127,7 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
     table = table[table["quarter"].isin(covered_quarters)].reset_index(drop=True)
     by_area = by_area[by_area["quarter"].isin(covered_quarters)].reset_index(drop=True)
 
-    withholdings = store.withholdings(agreement.id)
+    withholdings = store.withholdings(agreement.id)  # as the figures have them (Figures.load)
     withholdings = withholdings.assign(cap_ore=[withholding_cap(agreement, a) for a in withholdings["area"]])
     comments = store.comments(agreement.id)
     comments = comments[comments["quarter"].isna() | comments["quarter"].isin(covered_quarters)]
@@ -194,8 +194,8 @@ def _changes_since_final(store: Store, agreement: Agreement, by_area: pd.DataFra
         for what, key, ore in (("Förskott", "advance", r.advance_ore), ("Utfall", "actual", r.actual_ore)):
             old_ore = round(float(before[key]) * 100)
             if old_ore != int(ore):
-                changes.append(Change(r.quarter, names[r.area], what, old_ore, int(ore),
-                                      causes if what == "Utfall" else ("registrerad betalning",)))
+                why = causes if what == "Utfall" else ("registrerad betalning eller innehållen ersättning",)
+                changes.append(Change(r.quarter, names[r.area], what, old_ore, int(ore), why))
     return ref, changes
 
 

@@ -29,6 +29,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from samordning.agreement import quarter_label
 from samordning.followup import REASONS
+from samordning.localtime import local_iso
 from samordning.names import shown
 from samordning.queries import Row
 from samordning.report import EconomicReport
@@ -129,7 +130,9 @@ def write_rows(ws: Worksheet, first: int, rows: Iterable[Sequence[object]]) -> i
 
 
 def _stamp(value: object) -> str:
-    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+    """A stored time (UTC) as data: Europe/Stockholm with its offset, ``2023-10-02T14:05:00+02:00`` — the same
+    clock as the dashboard and the PDF, and unambiguous to a program that reads the sheet."""
+    return local_iso(value)
 
 
 def _utilisation(value: object) -> float | None:

@@ -23,14 +23,42 @@ GRID = "#d9dde3"
 AREA_COLOURS = ("#1f3b57", "#8a5a00", "#4a6b2f", "#6b2f5a", "#2f5a6b")
 FONT = "Segoe UI, Roboto, Helvetica Neue, Arial, sans-serif"
 QUARTER_TITLE = "Förskott och utfall per kvartal"
-VARIANCE_NOTE = "<br><sup>avvikelse = förskott − utfall</sup>"
+VARIANCE_NOTE = "avvikelse = förskott − utfall"
+TEXT = 14  # px: the smallest text in a chart, readable on a projector at 1366×768
 
 
-def _base_layout(title: str, height: int = 400) -> dict[str, object]:
+# plotly.js's toolbar, ours: one button (download the chart as an image) with a Swedish tooltip, no plotly logo,
+# and none of the buttons that send a chart to a cloud ("Share chart…"). The strings are
+# plotly.js's own keys (plotly/src/components/modebar/buttons.js), given as a locale with the chart.
+SWEDISH = {
+    "Download plot as a PNG": "Spara diagrammet som bild (PNG)",
+    "Download plot": "Spara diagrammet som bild",
+    "Taking snapshot - this may take a few seconds": "Sparar bilden – det kan ta några sekunder",
+    "Snapshot succeeded": "Bilden är sparad",
+    "Sorry, there was a problem downloading your snapshot!": "Bilden kunde inte sparas.",
+    "Double-click to zoom back out": "Dubbelklicka för att zooma ut igen",
+    "Click to enter Plot title": "Klicka för att skriva diagrammets rubrik",
+    "Click to enter X axis title": "Klicka för att skriva x-axelns rubrik",
+    "Click to enter Y axis title": "Klicka för att skriva y-axelns rubrik",
+}
+CONFIG: dict[str, object] = {
+    "displaylogo": False,
+    "modeBarButtons": [["toImage"]],
+    "showSendToCloud": False,
+    "toImageButtonOptions": {"format": "png", "filename": "diagram", "scale": 2},
+    "locale": "sv-samordning",
+    "locales": {"sv-samordning": {"dictionary": SWEDISH, "format": {}}},
+}
+
+
+def _base_layout(title: str, height: int = 400, subtitle: str = "") -> dict[str, object]:
+    heading: dict[str, object] = dict(text=title, x=0, xanchor="left", font=dict(size=18))
+    if subtitle:  # plotly draws a <sup> at 70 %, under 14 px: a subtitle keeps its own size
+        heading["subtitle"] = dict(text=subtitle, font=dict(size=TEXT, color="#4a5561"))
     return dict(
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=18)),
+        title=heading,
         separators=", ",
-        font=dict(family=FONT, size=14, color="#1b1f24"),
+        font=dict(family=FONT, size=TEXT, color="#1b1f24"),
         plot_bgcolor="white",
         paper_bgcolor="white",
         margin=dict(l=10, r=40, t=70, b=10),
@@ -73,9 +101,15 @@ def quarter_figure(table: pd.DataFrame, title: str = QUARTER_TITLE) -> go.Figure
         marker=dict(color=[GOOD if v >= 0 else BAD for v in variance],
                     pattern=dict(shape=["" if v >= 0 else "/" for v in variance])),
         text=[signed_kr(v) for v in variance], textposition="outside", cliponaxis=False,
+        # plotly shrinks a label that does not fit beside its bar (to ~8 px): never, the axis has room for it
+        constraintext="none", textfont=dict(size=TEXT),
         hovertemplate="%{x}<br>Avvikelse: %{y:,.0f} kr<extra></extra>", row=2, col=1,
     )
-    fig.update_layout(**_base_layout(title + VARIANCE_NOTE, height=460), barmode="overlay", bargap=0.35)
+    layout = _base_layout(title, height=480, subtitle=VARIANCE_NOTE)
+    # Below the plot: beside a long title (an area's name) on half a laptop screen the legend overlaps it.
+    layout["legend"] = dict(orientation="h", yanchor="top", y=-0.08, xanchor="left", x=0)
+    layout["margin"] = dict(l=10, r=40, t=80, b=10)
+    fig.update_layout(**layout, barmode="overlay", bargap=0.35)
     fig.update_yaxes(**_money_axis())
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     span = max([abs(int(v)) for v in variance] + [1]) / 100
@@ -90,7 +124,7 @@ def balance_figure(table: pd.DataFrame, title: str = "Kvarstående medel (ackumu
     fig.add_scatter(
         name="Kvarstående medel", x=labels, y=_kr(table["balance_ore"]), mode="lines+markers+text",
         line=dict(color=PLAN, width=3), marker=dict(size=10),
-        text=[format_kr(int(v)) for v in table["balance_ore"]], cliponaxis=False,
+        text=[format_kr(int(v)) for v in table["balance_ore"]], cliponaxis=False, textfont=dict(size=TEXT),
         # The first and last points sit on the plot's edges: their labels lean inwards, clear of the axis.
         textposition=["top right" if i == 0 else "top left" if i == len(table) - 1 else "top center"
                       for i in range(len(table))],
@@ -101,6 +135,8 @@ def balance_figure(table: pd.DataFrame, title: str = "Kvarstående medel (ackumu
     layout["margin"] = dict(l=10, r=70, t=70, b=10)  # room for the last point's label
     fig.update_layout(**layout)
     fig.update_yaxes(**_money_axis(), rangemode="tozero")
+    # The first and last quarters half a step in from the edges: the first x label clear of the y axis's "0 kr".
+    fig.update_xaxes(range=[-0.4, len(table) - 0.6])
     return fig
 
 

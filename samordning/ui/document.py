@@ -34,8 +34,7 @@ def _chart(r: EconomicReport) -> str:
 
     figure = charts.quarter_figure(r.quarters, f"{charts.QUARTER_TITLE} – alla områden")
     figure.update_layout(width=1000, height=430, autosize=False)  # the size of the printed page
-    return figure.to_html(full_html=False, include_plotlyjs=False,
-                          config={"displaylogo": False, "responsive": False, "staticPlot": False})
+    return figure.to_html(full_html=False, include_plotlyjs=False, config={**charts.CONFIG, "responsive": False})
 
 
 def write_html(r: EconomicReport, *, for_print: bool = False) -> bytes:

@@ -26,10 +26,10 @@ def money(ore: object, precise: bool = False) -> Markup:
 
 
 def variance(ore: object, printed: bool = False) -> Markup:
-    """A variance: with its sign on paper (read without colour), as an amount on screen."""
+    """A variance to the öre: with its sign on paper (read without colour), as an amount on screen."""
     if printed:
-        return Markup(escape(signed_kr(int(ore)).replace(" ", NBSP)))  # type: ignore[call-overload]
-    return money(ore)
+        return Markup(escape(signed_kr(int(ore), ore_precision=True).replace(" ", NBSP)))  # type: ignore[call-overload]
+    return money(ore, True)
 
 
 def pct(ratio: object) -> str:

@@ -148,8 +148,13 @@ function render({ el }) {
   window.__smdFitCharts = true;
   // A FigureWidget draws before its element is in the page, at plotly's default width of 700 px. Its charts
   // are made responsive (see chart()), so one resize event after each first draw fits them to their cell.
+  // A chart's text alternative is the table beside it (WCAG 1.1.1): each chart cell says so to a screen reader.
   document.addEventListener("plotlywidget-after-render", () => {
     setTimeout(() => window.dispatchEvent(new Event("resize")), 30);
+    for (const cell of document.querySelectorAll(".smd-chart-cell:not([aria-label])")) {
+      cell.setAttribute("role", "group");
+      cell.setAttribute("aria-label", "Diagram. Samma siffror står i tabellen under diagrammet.");
+    }
   });
 }
 export default { render };
@@ -204,9 +209,12 @@ def _chart_class() -> type:
 
 
 def chart(figure: object) -> object:
-    """A live plotly chart (FigureWidget) that follows its container's width, without plotly's logo."""
+    """A live plotly chart (FigureWidget) that follows its container's width, with our toolbar (one button, in
+    Swedish, no cloud: :data:`samordning.ui.charts.CONFIG`)."""
+    from samordning.ui.charts import CONFIG
+
     widget = _chart_class()(figure)
-    widget._config = {"responsive": True, "displaylogo": False}
+    widget._config = {**CONFIG, "responsive": True}
     return widget
 
 

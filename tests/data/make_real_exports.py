@@ -9,6 +9,7 @@ bytes, built at test time (nothing is committed). Every amount below is summed b
   2,00 kr on a bank and a revenue account (not a cost).
 - :func:`sie_encoded`: ``#FORMAT PC8`` declared over UTF-8 or ISO-8859-15 bytes.
 - :func:`sie_dimensions`: rows with dimensions 1, 2 (kostnadsbärare), 6, 7 (anställd) and 21 (free).
+- :func:`sie_cost_units`: vouchers over two quarters and one month after them, coded by dimensions 2 and 7 only.
 - :func:`one_line_csv`: a CSV whose line endings were lost (every line ended with ``;``).
 
 Run as a script to write them into a folder for a look by hand: ``python tests/data/make_real_exports.py DIR``.
@@ -113,6 +114,28 @@ def sie_dimensions() -> tuple[str, bytes]:
     return "dimensioner.se", _sie(lines)
 
 
+def sie_cost_units() -> tuple[str, bytes]:
+    """Vouchers in March, May and October 2023 whose rows carry dimension 2 (kostnadsbärare) and 7 (anställd)
+    only: no project, no cost centre. Amounts to the öre; every voucher balances.
+
+    - A 1 2023-03-15: 5011 K12/4711 12 345,67; 4010 K13 2 000,05; 6110 4711 (no dimension 2) 99,99;
+      1930 −14 445,71.
+    - A 2 2023-05-10: 5011 K12/4712 8 000,10; 7610 K13/4711 450,25; 3010 K12 −1 000,00 (revenue); 1930 −7 450,35.
+    - A 3 2023-10-02: 5011 K12 500,00; 1930 −500,00.
+    """
+    lines = ["#FLAGGA 0", '#PROGRAM "Visma" "1.0"', "#FORMAT PC8", "#SIETYP 4",
+             '#DIM 2 "Kostnadsbärare"', '#DIM 7 "Anställd"',
+             '#VER A 1 20230315 "Mars"', "{",
+             '#TRANS 5011 {2 "K12" 7 "4711"} 12345.67', '#TRANS 4010 {2 "K13"} 2000.05',
+             '#TRANS 6110 {7 "4711"} 99.99', "#TRANS 1930 {} -14445.71", "}",
+             '#VER A 2 20230510 "Maj"', "{",
+             '#TRANS 5011 {2 "K12" 7 "4712"} 8000.10', '#TRANS 7610 {2 "K13" 7 "4711"} 450.25',
+             '#TRANS 3010 {2 "K12"} -1000.00', "#TRANS 1930 {} -7450.35", "}",
+             '#VER A 3 20231002 "Oktober"', "{",
+             '#TRANS 5011 {2 "K12"} 500.00', "#TRANS 1930 {} -500.00", "}"]
+    return "kostnadsbarare.se", _sie(lines)
+
+
 def one_line_csv() -> tuple[str, bytes]:
     """A header and two rows whose line endings were lost: one line, the header's cells and then the rows'."""
     lines = ["Bokföringsdatum;Konto;Projekt;Belopp;", "2023-01-31;5011;7301;42000;", "2023-01-31;1930;;-42000;"]
@@ -121,7 +144,7 @@ def one_line_csv() -> tuple[str, bytes]:
 
 def every_file() -> list[tuple[str, bytes]]:
     return [supplier_workbook(), sie_unclosed_quotes(), sie_unbalanced(), sie_encoded("utf-8"),
-            sie_encoded("iso8859-15"), sie_dimensions(), one_line_csv()]
+            sie_encoded("iso8859-15"), sie_dimensions(), sie_cost_units(), one_line_csv()]
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@ the status line, guarded callbacks, and the builders of the quarter and area cho
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -64,6 +66,29 @@ class Status:
 def button(description: str, **kwargs: Any) -> ipw.Button:
     """A button as wide as its label (ipywidgets' fixed width cuts Swedish labels short)."""
     return ipw.Button(description=description, layout=ipw.Layout(width="auto", min_width="120px"), **kwargs)
+
+
+def date_field(description: str, *, today: bool = False, width: str = "270px") -> ipw.Text:
+    """A date typed as ISO text, ``ÅÅÅÅ-MM-DD``: the browser's date picker follows the browser's locale
+    (mm/dd/yyyy in an English one) whatever the page's language. Read it with :func:`read_date`."""
+    return ipw.Text(description=description, placeholder="ÅÅÅÅ-MM-DD", style=STYLE, layout=ipw.Layout(width=width),
+                    value=dt.date.today().isoformat() if today else "")
+
+
+def read_date(field: ipw.Text, *, required: bool = False) -> dt.date | None:
+    """The date in a :func:`date_field` (None when empty and not required), or a Swedish message naming the field."""
+    text = str(field.value).strip()
+    name = str(field.description).rstrip(":")
+    if not text:
+        if required:
+            raise SamordningError(f"Skriv ett datum i fältet {name}, som ÅÅÅÅ-MM-DD (till exempel 2023-10-12).")
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise SamordningError(f"{name}: {text!r} är inget datum; skriv ÅÅÅÅ-MM-DD, till exempel 2023-10-12.") from None
 
 
 def heading(title: str, note: str = "") -> ipw.HTML:

@@ -64,16 +64,16 @@ class State:
         agreement = load_agreement(path)
         revision = store.revision(agreement.id)
         sums = summary(store.engine, agreement)
-        payments = store.payments(agreement.id)
-        plan = advances(agreement, payments)
-        fc = forecast(agreement, sums, payments=payments, plan=plan)
+        payments, withholdings = store.payments(agreement.id), store.withholdings(agreement.id)
+        plan = advances(agreement, payments, withholdings)
+        fc = forecast(agreement, sums, plan=plan)
         return cls(
             agreement=agreement, path=path, sums=sums,
-            quarters=quarterly(agreement, sums, payments=payments),
-            quarters_by_area=quarterly(agreement, sums, by_area=True, payments=payments),
-            figures=key_figures(agreement, sums, payments, fc=fc, plan=plan), forecast=fc,
+            quarters=quarterly(agreement, sums, payments=payments, withholdings=withholdings),
+            quarters_by_area=quarterly(agreement, sums, by_area=True, payments=payments, withholdings=withholdings),
+            figures=key_figures(agreement, sums, payments, withholdings, fc=fc, plan=plan), forecast=fc,
             findings=check(agreement), uploads=store.uploads(agreement.id), payments=payments,
-            withholdings=store.withholdings(agreement.id), comments=store.comments(agreement.id),
+            withholdings=withholdings, comments=store.comments(agreement.id),
             store=store, revision=revision,
         )
 

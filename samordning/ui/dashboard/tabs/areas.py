@@ -68,7 +68,8 @@ def areas_table_html(s: State) -> str:
         advance, actual = int(totals.advance_ore), int(totals.actual_ore)
         share = format_percent(float(area.share)) + ("" if area.share_confirmed else
                                                      ' <span class="badge warn">antagande</span>')
-        rows.append([e(area.name), share, kr(shares[area.key]), kr(advance), kr(actual), kr(advance - actual),
+        rows.append([e(area.name), share, kr(shares[area.key], True), kr(advance, True), kr(actual, True),
+                     kr(advance - actual, True),
                      e(format_percent(actual / advance if advance else None)), kr(withholding_cap(a, area.key))])
     return table(
         ["Område", f"Andel ({e(a.areas[0].clause)})", f"Ersättning ({e(a.compensation.clause)})",

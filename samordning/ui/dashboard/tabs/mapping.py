@@ -21,6 +21,16 @@ def column_name(i: int) -> str:
     return chr(65 + i) if i < 26 else str(i + 1)
 
 
+def guess_header(rows: list[list[str]]) -> int:
+    """The header row (Excel's numbering) a person would point at, when detection found none it could use: the
+    row naming the most columns we know (Belopp, Konto, Datum …), else the first row with two or more filled
+    cells (a title row above the table has one), else row 1."""
+    known = [sum(1 for c in r if c and recognised(c)) for r in rows]
+    if known and max(known) > 0:
+        return known.index(max(known)) + 1
+    return next((n for n, r in enumerate(rows, start=1) if sum(1 for c in r if c) >= 2), 1)
+
+
 class ColumnMapping:
     """The mapping panel: hidden until a file needs it; ``reread`` is called with the chosen options."""
 
@@ -34,8 +44,8 @@ class ColumnMapping:
         self.fields = {name: ipw.Dropdown(description=label, style={"description_width": "110px"},
                                           layout=ipw.Layout(width="330px"))
                        for name, label in FIELDS.items()}
-        for w in (self.sheet, self.header):
-            w.observe(lambda _c: self.fill(), names="value")
+        self.sheet.observe(lambda _c: self.guess(), names="value")
+        self.header.observe(lambda _c: self.fill(), names="value")
         again = button("Läs filen med dessa val", icon="refresh", button_style="info")
         again.on_click(guard(lambda _b: reread(self.options())))
         self.widget = ipw.VBox([
@@ -56,15 +66,21 @@ class ColumnMapping:
 
     def open(self, preview: dict[str, list[list[str]]], sheet: str | None = None, header_row: int | None = None,
              columns: dict[str, str] | None = None) -> None:
-        """Show the file's sheets (``preview``: the first rows of each), preselecting what was read before."""
+        """Show the file's sheets (``preview``: the first rows of each), preselecting what was read before, or else
+        the header row the file's cells suggest (:func:`guess_header`)."""
         self.preview = preview
         set_options(self.sheet, [(n, n) for n in preview])
         if sheet is not None:
             self.sheet.value = sheet
-        if header_row is not None:
-            self.header.value = header_row
+        self.header.value = header_row if header_row is not None else guess_header(
+            self.preview.get(self.sheet.value or "", []))
         self.fill(columns)
         self.widget.layout.display = "flex"
+
+    def guess(self) -> None:
+        """Another sheet: its own header row."""
+        self.header.value = guess_header(self.preview.get(self.sheet.value or "", []))
+        self.fill()
 
     def fill(self, current: dict[str, str] | None = None) -> None:
         """Each field's choices are the cells of the chosen header row; a cell named like a field is preselected."""

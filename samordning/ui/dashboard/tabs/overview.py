@@ -1,4 +1,5 @@
-"""Översikt: the key figures with their clauses, what they rest on, the forecast and the agreement's findings."""
+"""Översikt: the verdict (one sentence, one picture), the key figures with their clauses, what they rest on, the
+forecast and the agreement's findings, folded."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from samordning.ui.dashboard.base import Tab
 from samordning.ui.dashboard.html import CSS, e, header_html, message, role_html, smd, sub
 from samordning.ui.dashboard.state import State
 from samordning.ui.fragments import cards_html, forecast_html
+from samordning.ui.verdict import COUNCIL_CARDS, Verdict, distinct, verdict_html
 
 
 def findings_html(findings: list[Finding]) -> str:
+    """The agreement's findings, folded under a heading with their count (a <details> opens by keyboard too)."""
     items = "".join(f'<li><span class="clause">{e(f.clause)}</span><b>{e(f.title)}</b><br>'
                     f'<span class="sub">{e(f.detail)}</span></li>' for f in findings)
-    return smd(f'<h2>Avtalets egna motsägelser och luckor</h2><ul class="findings">{items}</ul>')
+    return smd(f'<details class="findings"><summary><h2>Avtalets egna motsägelser och luckor ({len(findings)})'
+               f'</h2></summary><ul class="findings">{items}</ul></details>')
 
 
 def provenance_html(s: State) -> str:
@@ -36,9 +40,11 @@ def provenance_html(s: State) -> str:
 
 
 def overview_parts(s: State) -> tuple[str, str, str, str]:
-    """The tab's four parts as HTML: cards, provenance, forecast, findings."""
-    return (smd(cards_html(s.figures)), provenance_html(s), smd(forecast_html(s.forecast, "sub")),
-            findings_html(s.findings))
+    """The tab's four parts as HTML: the verdict with the key figures, provenance, forecast, findings."""
+    verdict = verdict_html(Verdict.of(s.agreement, s.figures, s.forecast))
+    cards = cards_html(distinct(s.figures, COUNCIL_CARDS))
+    return (smd(f'{verdict}<div class="big">{cards}</div>'), provenance_html(s),
+            smd(forecast_html(s.forecast, "sub")), findings_html(s.findings))
 
 
 class OverviewTab(Tab):

@@ -3,14 +3,12 @@ everyone; controllers register payments and withholdings."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ipywidgets as ipw
 
 from samordning.agreement import quarter_label
 from samordning.errors import SamordningError
 from samordning.followup import WhatIf, what_if, withheld, withholding_cap
-from samordning.money import parse_kr
+from samordning.money import format_kr, parse_kr
 from samordning.rules import amount as allowed_amount
 from samordning.ui.dashboard.base import (
     STYLE,
@@ -18,8 +16,10 @@ from samordning.ui.dashboard.base import (
     Tab,
     area_options,
     button,
+    date_field,
     heading,
     quarter_options,
+    read_date,
     row,
     set_options,
 )
@@ -48,15 +48,21 @@ def withholdings_html(s: State) -> str:
                    e(r.released_on or "–"), kr(withholding_cap(a, r.area))] for r in w.itertuples()])
 
 
+def exact(ore: int) -> str:
+    """An amount with its öre when it has any (a cap passed by 0,01 kr is not passed by "0 kr")."""
+    return kr(ore, ore % 100 != 0)
+
+
 def what_if_html(w: WhatIf, area_name: str) -> str:
     verdict = ("ryms inom taket" if w.within_cap else
-               f"överskrider taket med {kr(w.over_cap_ore)} och skulle avvisas")
+               f"överskrider taket med {exact(w.over_cap_ore)} och skulle avvisas")
     return smd(
-        f'<div class="message {"ok" if w.within_cap else "error"}">Att hålla inne {kr(w.amount_ore)} för '
-        f'{e(area_name)} {verdict} (tak {kr(w.cap_ore)}, {e(w.cap_clause)}; redan innehållet {kr(w.held_ore)}).'
-        f'<br>Kvarstående medel hos utföraren blir {kr(w.unspent_after_ore)} i stället för {kr(w.unspent_ore)}; '
-        f'prognostiserad återbetalning ({e(w.repayment_clause)}) blir {kr(w.repayment_after_ore)} i stället för '
-        f'{kr(w.repayment_ore)}. Avtalet anger inte hur innehållen ersättning regleras ({e(w.cap_clause)}).</div>')
+        f'<div class="message {"ok" if w.within_cap else "error"}">Att hålla inne {exact(w.amount_ore)} för '
+        f'{e(area_name)} {verdict} (tak {exact(w.cap_ore)}, {e(w.cap_clause)}; redan innehållet '
+        f'{exact(w.held_ore)}).<br>Kvarstående medel hos utföraren blir {kr(w.unspent_after_ore)} i stället för '
+        f'{kr(w.unspent_ore)}; prognostiserad återbetalning ({e(w.repayment_clause)}) blir '
+        f'{kr(w.repayment_after_ore)} i stället för {kr(w.repayment_ore)}. Avtalet anger inte hur innehållen '
+        f'ersättning regleras ({e(w.cap_clause)}).</div>')
 
 
 class PaymentForm(Form):
@@ -64,8 +70,8 @@ class PaymentForm(Form):
         self.quarter = ipw.Dropdown(description="Kvartal", style=STYLE)
         self.amount = ipw.Text(description="Belopp (kr)", style=STYLE)
         self.invoice = ipw.Text(description="Fakturanummer", style=STYLE)
-        self.invoiced = ipw.DatePicker(description="Fakturerad", style=STYLE)
-        self.paid = ipw.DatePicker(description="Betald", style=STYLE)
+        self.invoiced = date_field("Fakturerad")
+        self.paid = date_field("Betald")
         add = button("Registrera betalning", button_style="primary")
         add.on_click(self.status.guard(lambda _b: self.add()))
         return [heading("Registrera betalning av förskott"), row(self.quarter, self.amount, self.invoice),
@@ -77,10 +83,10 @@ class PaymentForm(Form):
     def add(self) -> None:
         if not self.invoice.value.strip():
             raise SamordningError("Ange fakturanummer.")
-        amount = parse_kr(self.amount.value)
+        amount, invoiced, paid = parse_kr(self.amount.value), read_date(self.invoiced), read_date(self.paid)
         self.ctx.actions.run(lambda: self.ctx.store.add_payment(
             agreement_id=self.ctx.current().agreement.id, quarter=self.quarter.value, amount_ore=amount,
-            invoice_no=self.invoice.value.strip(), invoiced_on=self.invoiced.value, paid_on=self.paid.value,
+            invoice_no=self.invoice.value.strip(), invoiced_on=invoiced, paid_on=paid,
             user=self.ctx.user), self.status.show, "Betalningen är registrerad.")
 
 
@@ -89,7 +95,7 @@ class WithholdingForm(Form):
         self.area = ipw.Dropdown(description="Område", style=STYLE)
         self.amount = ipw.Text(description="Belopp (kr)", style=STYLE)
         self.reason = ipw.Text(description="Skäl", style=STYLE, layout=ipw.Layout(width="420px"))
-        self.date = ipw.DatePicker(description="Från", style=STYLE, value=dt.date.today())
+        self.date = date_field("Från", today=True)
         self.cap = ipw.HTML()
         add = button("Registrera innehållande", button_style="warning")
         self.area.observe(lambda _c: self.show_cap(), names="value")
@@ -113,15 +119,44 @@ class WithholdingForm(Form):
         if not self.reason.value.strip():
             raise SamordningError("Ange skälet till att ersättning hålls inne.")
         a, area, amount = self.ctx.current().agreement, self.area.value, parse_kr(self.amount.value)
+        on = read_date(self.date, required=True)
         self.ctx.actions.run(lambda: self.ctx.store.add_withholding(
             agreement_id=a.id, area=area, amount_ore=amount, reason=self.reason.value.strip(),
-            withheld_on=self.date.value or dt.date.today(), cap_ore=withholding_cap(a, area),
+            withheld_on=on, cap_ore=withholding_cap(a, area),
             clause=a.dispute.clause, user=self.ctx.user), self.status.show, "Innehållandet är registrerat.")
+
+
+class ReleaseForm(Form):
+    """Releasing a withholding on a date: the amount counts again in the quarter of that date (the one rule)."""
+
+    def build(self) -> list[ipw.Widget]:
+        self.pick = ipw.Dropdown(description="Innehållande", style=STYLE, layout=ipw.Layout(width="560px"))
+        self.date = date_field("Släpps den", today=True)
+        self.release = button("Släpp innehållandet", button_style="primary")
+        self.release.on_click(self.status.guard(lambda _b: self.do_release()))
+        return [heading("Släpp innehållen ersättning", "När tvisten är löst betalas det innehållna beloppet ut; "
+                        "det räknas då som förskott i kvartalet då det släpps."),
+                row(self.pick, self.date, self.release), self.status.widget]
+
+    def render(self, state: State) -> None:
+        w = state.withholdings
+        held = w[w["released_on"].isna()] if len(w) else w
+        set_options(self.pick, [(f"Nr {int(r.id)}: {state.area_names.get(r.area, r.area)}, "
+                                 f"{format_kr(int(r.amount_ore), exact=True)}, från {r.withheld_on} ({r.reason})",
+                                 int(r.id)) for r in held.itertuples()])
+        self.release.disabled = not self.pick.options
+
+    def do_release(self) -> None:
+        if self.pick.value is None:
+            raise SamordningError("Det finns inget innehållet belopp att släppa.")
+        chosen, on = int(self.pick.value), read_date(self.date, required=True)
+        self.ctx.actions.run(lambda: self.ctx.store.release_withholding(self.ctx.current().agreement.id, chosen, on),
+                             self.status.show, f"Innehållande nr {chosen} är släppt den {on}.")
 
 
 class PaymentsTab(Tab):
     title = "Betalningar och tvist"
-    form_kinds = (PaymentForm, WithholdingForm)
+    form_kinds = (PaymentForm, WithholdingForm, ReleaseForm)
 
     def build(self) -> list[ipw.Widget]:
         self.payments, self.withholdings, self.whatif = ipw.HTML(), ipw.HTML(), ipw.HTML()
@@ -152,6 +187,6 @@ class PaymentsTab(Tab):
         except SamordningError as exc:
             self.whatif.value = message(exc.message, "error")
             return
-        w = what_if(s.agreement, self.whatif_area.value, amount, withholdings=s.withholdings, fc=s.forecast,
-                    unspent_ore=s.unspent_ore)
+        w = what_if(s.agreement, self.whatif_area.value, amount, payments=s.payments, withholdings=s.withholdings,
+                    fc=s.forecast)
         self.whatif.value = what_if_html(w, s.area_names[w.area])

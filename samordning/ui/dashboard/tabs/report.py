@@ -3,7 +3,6 @@ and finalize it as presented to samverkansrådet."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import ipywidgets as ipw
@@ -12,7 +11,19 @@ import pandas as pd
 from samordning.agreement import quarter_label
 from samordning.errors import SamordningError
 from samordning.report import MIME, finalize
-from samordning.ui.dashboard.base import STYLE, Form, Status, Tab, button, heading, quarter_options, row, set_options
+from samordning.ui.dashboard.base import (
+    STYLE,
+    Form,
+    Status,
+    Tab,
+    button,
+    date_field,
+    heading,
+    quarter_options,
+    read_date,
+    row,
+    set_options,
+)
 from samordning.ui.dashboard.html import e, sub, table
 from samordning.ui.dashboard.state import State
 from samordning.ui.document import renderer, report_file
@@ -37,7 +48,7 @@ class SignoffForm(Form):
         self.party = ipw.Dropdown(description="Part", style=STYLE, layout=ipw.Layout(width="420px"))
         self.name = ipw.Text(description="Namn", style=STYLE)
         self.role_title = ipw.Text(description="Befattning", style=STYLE)
-        self.date = ipw.DatePicker(description="Datum", style=STYLE)
+        self.date = date_field("Datum")
         sign = button("Spara underskrift", icon="pencil")
         sign.on_click(self.status.guard(lambda _b: self.sign()))
         return [heading("Underskrifter", "Namn, befattning och datum för varje part i rapporten för kvartalet ovan. "
@@ -50,10 +61,10 @@ class SignoffForm(Form):
     def sign(self) -> None:
         if not self.name.value.strip():
             raise SamordningError("Skriv namnet på den som skriver under.")
-        quarter, party = self.tab.quarter.value, self.party.label
+        quarter, party, signed_on = self.tab.quarter.value, self.party.label, read_date(self.date)
         self.ctx.actions.run(lambda: self.ctx.store.add_signoff(
             agreement_id=self.ctx.current().agreement.id, quarter=quarter, party_role=self.party.value,
-            name=self.name.value.strip(), title=self.role_title.value.strip(), signed_on=self.date.value,
+            name=self.name.value.strip(), title=self.role_title.value.strip(), signed_on=signed_on,
             user=self.ctx.user), self.status.show,
             f"Underskriften för {party} i rapporten för {quarter_label(quarter)} är sparad.")
 
@@ -64,8 +75,7 @@ class FinalizeForm(Form):
     tab: ReportTab
 
     def build(self) -> list[ipw.Widget]:
-        self.presented = ipw.DatePicker(description="Presenterad för samverkansrådet", style=STYLE,
-                                        value=dt.date.today(), layout=ipw.Layout(width="380px"))
+        self.presented = date_field("Presenterad för samverkansrådet", today=True, width="420px")
         self.replace = ipw.Checkbox(description="Ersätter den fastställda rapporten för kvartalet", value=False,
                                     indent=False, layout=ipw.Layout(width="auto"))
         self.finalize = button("Fastställ rapporten", icon="lock", button_style="warning")
@@ -79,9 +89,7 @@ class FinalizeForm(Form):
         self.finalize.disabled = not self.tab.quarter.options
 
     def store(self) -> None:
-        if self.presented.value is None:
-            raise SamordningError("Välj datumet då rapporten presenterades för samverkansrådet.")
-        suffix, presented = self.tab.format.value, self.presented.value
+        suffix, presented = self.tab.format.value, read_date(self.presented, required=True)
         report_id, _, content = self.ctx.actions.run(
             lambda: finalize(self.ctx.store, self.ctx.current().agreement, presented, quarter=self.tab.quarter.value,
                              suffix=suffix, render=renderer(suffix), user=self.ctx.user, replace=self.replace.value),

@@ -1,0 +1,133 @@
+"""``serve``: the dashboard in the browser, Voilà as a child process with its settings chosen here."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from samordning.cli.common import positive_int
+from samordning.errors import SamordningError
+
+
+def _notebooks() -> Path:
+    from samordning.agreement import ROOT
+
+    return ROOT / "notebooks"
+
+
+def voila_command(notebook: Path, port: int, ip: str = "127.0.0.1", base_url: str | None = None,
+                  config_dir: Path | None = None, *, max_viewers: int | None = None) -> list[str]:
+    """Voilà serving ``notebook`` with the settings in ``notebooks/voila.json`` (the benchmark serves its empty
+    notebook through this too, so both are served the same way), or in ``config_dir``'s ``voila.json``
+    (:func:`samordning.login.voila_config`, which adds the authentication). Voilà runs as
+    ``samordning.ui.server`` (kernels that end with their page, the cap on page kernels)."""
+    config_dir = config_dir or _notebooks()
+    command = [sys.executable, "-m", "samordning.ui.server", str(notebook), f"--Voila.config_file_paths={config_dir}",
+               f"--port={port}", f"--Voila.ip={ip}", "--no-browser"]
+    if base_url:
+        command.append(f"--Voila.base_url={base_url}")
+    if max_viewers is not None:
+        command.append(f"--PageKernelManager.max_viewers={max_viewers}")
+    return command
+
+
+def _agreement_file(args: argparse.Namespace) -> Path:
+    """The agreement file ``--agreement`` names, loaded here so that a malformed file is refused here, not in
+    the browser."""
+    from samordning.agreement import agreement_path, load_agreement
+
+    path = agreement_path(args.agreement)
+    load_agreement(path)
+    return path
+
+
+def _environment(args: argparse.Namespace, agreement: Path) -> dict[str, str]:
+    """The child's environment: the database, the agreement and the role; never a secret (Voilà reads those
+    from its config file). The schema is created or upgraded before any kernel starts."""
+    from samordning.agreement import AGREEMENT_ENV
+    from samordning.store import DB_ENV, Store, resolve_url
+    from samordning.ui import ROLE_ENV  # not the dashboard: it imports plotly and pandas
+
+    env = dict(os.environ, **{DB_ENV: resolve_url(args.db), AGREEMENT_ENV: str(agreement),
+                              ROLE_ENV: "controller" if args.controller else "council"})
+    for secret in ("SAMORDNING_TOKEN", "SAMORDNING_PASSWORD_HASH"):
+        env.pop(secret, None)
+    Store.open(env[DB_ENV])
+    return env
+
+
+def _run(command: list[str], env: dict[str, str], config_dir: Path) -> int:
+    """Voilà as a child: a service manager's SIGTERM to this process is passed on, so Voilà shuts its
+    kernels down instead of living on as an orphan; Ctrl+C reaches both (one process group)."""
+    import shutil
+    import signal
+    import subprocess
+
+    proc = subprocess.Popen(command, env=env)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: proc.terminate())
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:
+                continue  # Voilà got the same Ctrl+C and is shutting down: wait for it
+    finally:
+        shutil.rmtree(config_dir, ignore_errors=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the dashboard with Voilà. Static settings live in ``notebooks/voila.json``; the role, the address
+    and the authentication are chosen here."""
+    import secrets
+    import threading
+    import webbrowser
+
+    from samordning import rules
+    from samordning.login import voila_config
+    from samordning.serving import check_port
+
+    rules.port(args.port)
+    check_port(args.ip, args.port)
+    agreement = _agreement_file(args)
+    notebook = _notebooks() / "dashboard.ipynb"
+    if not notebook.is_file():
+        raise SamordningError(f"Hittar inte instrumentpanelen {notebook}.")
+    env = _environment(args, agreement)
+    shown = opened = f"http://{args.ip}:{args.port}{args.base_url or '/'}"
+    # Authentication is Jupyter's own: a token or a hashed password. The controllers' view always has one
+    # (a token is made up when none is given); the council's view has one when asked for.
+    password_hash = args.password_hash or (os.environ.get("SAMORDNING_PASSWORD_HASH") if args.controller else None)
+    token = args.token or (os.environ.get("SAMORDNING_TOKEN") or secrets.token_urlsafe(24) if args.controller
+                           else None)
+    view = "Controllervyn" if args.controller else "Samverkansrådets läsvy"
+    config_dir = voila_config(_notebooks() / "voila.json", token, password_hash)
+    command = voila_command(notebook, args.port, args.ip, args.base_url, config_dir, max_viewers=args.max_viewers)
+    if password_hash:
+        print(f"{view} startar på {shown} (inloggning med lösenord).", flush=True)
+    elif token:
+        opened = f"{shown}?token={token}"
+        print(f"{view} startar på {opened}", flush=True)
+    else:
+        print(f"{view} startar på {shown}", flush=True)
+    print("Avsluta med Ctrl+C.", flush=True)
+    if not args.no_browser:
+        threading.Timer(3.0, webbrowser.open, [opened]).start()
+    return _run(command, env, config_dir)
+
+
+def add_serve(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("serve", parents=[common], help="visa instrumentpanelen i webbläsaren (Voilà)")
+    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--ip", default="127.0.0.1", help="adress att lyssna på (bakom en omvänd proxy: 127.0.0.1)")
+    p.add_argument("--base-url", help="sökvägsprefix bakom en omvänd proxy, t.ex. /samordning/")
+    p.add_argument("--controller", action="store_true",
+                   help="controllervyn (uppladdning, kommentarer, betalningar); kräver token eller lösenord")
+    p.add_argument("--token", help="kräv denna token (controllervyn: annars $SAMORDNING_TOKEN, annars slumpas en)")
+    p.add_argument("--password-hash", help="kräv lösenord: hash från jupyter_server.auth.passwd() i stället för "
+                                            "token (controllervyn: annars $SAMORDNING_PASSWORD_HASH)")
+    p.add_argument("--no-browser", action="store_true", help="öppna ingen webbläsare")
+    p.add_argument("--max-viewers", type=positive_int, metavar="N",
+                   help="högst N sidor (kärnor) samtidigt; fler får 'Många tittar just nu' (annars voila.json)")
+    p.set_defaults(func=cmd_serve)
