@@ -37,10 +37,12 @@ from samordning.agreement import (
 )
 from samordning.check import check
 from samordning.errors import SamordningError
-from samordning.followup import REASONS, classify, quarter_records, quarterly, withholding_cap
-from samordning.imports import current_user, import_export, ledger
+from samordning.figures import Figures
+from samordning.followup import REASONS, quarter_records, withholding_cap
+from samordning.imports import current_user, import_export
 from samordning.ingest import CANONICAL_SV, MAX_FILE_BYTES, too_large
 from samordning.money import format_kr, parse_kr
+from samordning.queries import RowFilter, stream_rows
 from samordning.store import DB_ENV, Store, default_db_path, resolve_url
 
 
@@ -109,9 +111,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_quarters(args: argparse.Namespace) -> int:
     agreement = resolve_agreement(args.agreement)
-    store = Store.open(args.db)
-    table = quarterly(agreement, ledger(store, agreement), by_area=args.by_area,
-                      payments=store.payments(agreement.id))
+    table = Figures.load(Store.open(args.db), agreement).quarterly(by_area=args.by_area)
     if args.json:
         print(json.dumps(quarter_records(agreement, table), ensure_ascii=False, indent=2))
         return 0
@@ -192,33 +192,37 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_rows(args: argparse.Namespace) -> int:
+    """The rows behind a figure, streamed from the database a chunk at a time (as JSON: a valid array written
+    as the rows come, ``null`` for what is missing)."""
     agreement = resolve_agreement(args.agreement)
     store = Store.open(args.db)
-    rows = classify(store.ledger(agreement.id, upload_id=args.upload), agreement)
-    if (quarter := _quarter(agreement, args.quarter)) is not None:
-        rows = rows[rows["quarter"] == quarter]
-    if (area := _area(agreement, args.area)) is not None:
-        rows = rows[rows["area"] == area]
-    if args.reason == "counted":
-        rows = rows[rows["reason"] == ""]
-    elif args.reason != "all":
-        rows = rows[rows["reason"] == args.reason]
-    records = [{
-        "upload_id": int(r.upload_id), "file": r.filename, "sheet": r.sheet, "row": int(r.excel_row),
-        "date": None if r.booking_date is None or pd.isna(r.booking_date) else str(r.booking_date)[:10],
+    reason = {"all": None, "counted": ""}.get(args.reason, args.reason)
+    where = RowFilter(upload_id=args.upload, quarter=_quarter(agreement, args.quarter),
+                      area=_area(agreement, args.area), reason=reason)
+    rows = (r for chunk in stream_rows(store.engine, agreement, where) for r in chunk)
+    records = ({
+        "upload_id": r.upload_id, "file": r.filename, "sheet": r.sheet, "row": r.excel_row,
+        "date": None if r.booking_date is None else r.booking_date.isoformat()[:10],
         "period": r.period, "account": r.account, "cost_centre": r.cost_centre, "project": r.project,
-        "voucher": r.voucher, "text": r.text, "amount": kronor(int(r.amount_ore)), "quarter": r.quarter,
-        "area": r.area, "reason": r.reason or None, "in_force": bool(r.in_force),
-    } for r in rows.itertuples()]
+        "voucher": r.voucher, "text": r.text, "amount": kronor(r.amount_ore), "quarter": r.quarter,
+        "area": r.area, "reason": r.reason or None, "in_force": r.in_force,
+    } for r in rows)
     if args.json:
-        _print_json(records)
+        first = True
+        for record in records:
+            item = json.dumps(record, ensure_ascii=False, indent=2, allow_nan=False)
+            sys.stdout.write(("[\n  " if first else ",\n  ") + item.replace("\n", "\n  "))
+            first = False
+        sys.stdout.write("[]\n" if first else "\n]\n")
         return 0
+    count = total = 0
     for r in records:
         why = f"  [{REASONS[r['reason']]}]" if r["reason"] else ""
+        ore = round(r["amount"] * 100)
         print(f"{r['file']}:{r['row']:<5} {r['date'] or r['period'] or '':<10} {r['account']:<6} {r['project']:<6} "
-              f"{format_kr(round(r['amount'] * 100), ore_precision=True):>18}  {r['text']}{why}")
-    total = int(rows["amount_ore"].sum())
-    print(f"{len(records)} rader, summa {format_kr(total, ore_precision=True)}")
+              f"{format_kr(ore, ore_precision=True):>18}  {r['text']}{why}")
+        count, total = count + 1, total + ore
+    print(f"{count} rader, summa {format_kr(total, ore_precision=True)}")
     return 0
 
 

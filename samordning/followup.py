@@ -52,14 +52,14 @@ def classify(rows: pd.DataFrame, agreement: Agreement) -> pd.DataFrame:
         ["total", "outside_period", "not_cost", "no_area"],
         default="",
     )
-    quarters = {p: _quarter_of(p) for p in pd.unique(period) if p is not None}
+    quarters = {p: quarter_of_period(p) for p in pd.unique(period) if p is not None}
     out["quarter"] = period.map(quarters).astype(object).where(period.notna(), None)
     out["area"] = area.astype(object).where(reason == "", None)
     out["reason"] = reason
     return out
 
 
-def _quarter_of(period: object) -> str | None:
+def quarter_of_period(period: object) -> str | None:
     """``"2023-05"`` → ``"2023Q2"``; None for what is not a period."""
     text = str(period)
     if len(text) < 7 or not text[:4].isdigit() or not text[5:7].isdigit() or not 1 <= int(text[5:7]) <= 12:
@@ -72,9 +72,11 @@ def counted(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def left_out_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows left out, counted and summed per reason, in the order of ``REASONS``."""
+    """Rows left out, counted and summed per reason, in the order of ``REASONS``. ``rows`` are classified rows, or
+    sums of them with their count in a ``rows`` column (:func:`samordning.queries.summary`)."""
     left = rows[rows["reason"] != ""]
-    grouped = left.groupby("reason")["amount_ore"].agg(["count", "sum"])
+    weight = left["rows"] if "rows" in left else pd.Series(1, index=left.index, dtype="int64")
+    grouped = pd.DataFrame({"count": weight, "sum": left["amount_ore"]}).groupby(left["reason"]).sum()
     grouped = grouped.reindex([r for r in REASONS if r in grouped.index])
     return pd.DataFrame({
         "reason": grouped.index,

@@ -140,6 +140,10 @@ def import_export(store: Store, agreement: Agreement, filename: str, content: by
                          user)
 
 
-def ledger(store: Store, agreement: Agreement) -> pd.DataFrame:
-    """The agreement's rows in force, classified: what the follow-up and the views compute from."""
-    return classify(store.ledger(agreement.id), agreement)
+def classified_rows(store: Store, agreement: Agreement) -> pd.DataFrame:
+    """Every row in force of the agreement, classified (quarter, area, reason): the whole ledger in pandas. The
+    figures are computed in the database by :mod:`samordning.figures`; this is for tests and small stores."""
+    return classify(store.rows_in_force(agreement.id), agreement)
+
+
+ledger = classified_rows  # the old name (not Store.ledger, which gives the rows unclassified)

@@ -23,135 +23,27 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from samordning import rules, storage_errors
 from samordning.errors import SamordningError
+from samordning.queries import in_force_condition
+from samordning.schema import (  # noqa: F401  (re-exported: the tables were defined here before)
+    ROW_COLUMNS,
+    column_mappings,
+    comments,
+    final_reports,
+    ledger_rows,
+    metadata,
+    payments,
+    signoffs,
+    upload_events,
+    upload_months,
+    uploads,
+    withholdings,
+)
 
 DB_ENV = "SAMORDNING_DB"
 
-metadata = sa.MetaData()
-uploads = sa.Table(
-    "uploads", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("agreement_id", sa.String(64), nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("filename", sa.String(255), nullable=False),
-    sa.Column("uploaded_by", sa.String(128), nullable=False),
-    sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("sheet", sa.String(255), nullable=False),
-    sa.Column("header_row", sa.Integer, nullable=False),
-    sa.Column("size_bytes", sa.BigInteger, nullable=False),
-    sa.Column("content", sa.LargeBinary, nullable=False),
-    sa.Column("summary", sa.Text, nullable=False),
-)
-ledger_rows = sa.Table(
-    "ledger_rows", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id"), nullable=False),
-    sa.Column("sheet", sa.String(255), nullable=False),
-    sa.Column("excel_row", sa.Integer, nullable=False),
-    sa.Column("booking_date", sa.Date),
-    sa.Column("period", sa.String(7)),
-    sa.Column("account", sa.String(64), nullable=False),
-    sa.Column("cost_centre", sa.String(64), nullable=False),
-    sa.Column("activity", sa.String(64), nullable=False),
-    sa.Column("project", sa.String(64), nullable=False),
-    sa.Column("counterpart", sa.String(64), nullable=False),
-    sa.Column("voucher", sa.String(64), nullable=False),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("amount_ore", sa.BigInteger, nullable=False),
-    sa.Column("row_kind", sa.String(8), nullable=False),
-)
-upload_months = sa.Table(
-    "upload_months", metadata,
-    sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id"), primary_key=True),
-    sa.Column("period", sa.String(7), primary_key=True),
-    sa.Column("replaced_by", sa.Integer, sa.ForeignKey("uploads.id")),
-)
-upload_events = sa.Table(
-    "upload_events", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("upload_id", sa.Integer, sa.ForeignKey("uploads.id"), nullable=False),
-    sa.Column("action", sa.String(16), nullable=False),
-    sa.Column("detail", sa.Text, nullable=False),
-    sa.Column("by", sa.String(128), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
-payments = sa.Table(
-    "payments", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("agreement_id", sa.String(64), nullable=False),
-    sa.Column("quarter", sa.String(6), nullable=False),
-    sa.Column("invoice_no", sa.String(64), nullable=False),
-    sa.Column("invoiced_on", sa.Date),
-    sa.Column("paid_on", sa.Date),
-    sa.Column("amount_ore", sa.BigInteger, nullable=False),
-    sa.Column("note", sa.Text, nullable=False),
-    sa.Column("by", sa.String(128), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
-withholdings = sa.Table(
-    "withholdings", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("agreement_id", sa.String(64), nullable=False),
-    sa.Column("area", sa.String(64), nullable=False),
-    sa.Column("amount_ore", sa.BigInteger, nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("withheld_on", sa.Date, nullable=False),
-    sa.Column("released_on", sa.Date),
-    sa.Column("by", sa.String(128), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
-comments = sa.Table(
-    "comments", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("agreement_id", sa.String(64), nullable=False),
-    sa.Column("quarter", sa.String(6)),
-    sa.Column("area", sa.String(64)),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("author", sa.String(128), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("supersedes", sa.Integer, sa.ForeignKey("comments.id")),
-    sa.Column("kind", sa.String(16), nullable=False, server_default="variance"),  # or "narrative" (§7)
-)
-signoffs = sa.Table(
-    "signoffs", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("agreement_id", sa.String(64), nullable=False),
-    sa.Column("quarter", sa.String(6), nullable=False),
-    sa.Column("party_role", sa.String(32), nullable=False),
-    sa.Column("name", sa.String(128), nullable=False),
-    sa.Column("title", sa.String(128), nullable=False),
-    sa.Column("signed_on", sa.Date),
-    sa.Column("by", sa.String(128), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
-final_reports = sa.Table(
-    "final_reports", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("agreement_id", sa.String(64), nullable=False),
-    sa.Column("quarter", sa.String(6), nullable=False),
-    sa.Column("presented_on", sa.Date, nullable=False),
-    sa.Column("filename", sa.String(255), nullable=False),
-    sa.Column("content", sa.LargeBinary, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("figures", sa.Text, nullable=False),
-    sa.Column("uploads", sa.Text, nullable=False),
-    sa.Column("replaces", sa.Integer, sa.ForeignKey("final_reports.id")),
-    sa.Column("by", sa.String(128), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
-column_mappings = sa.Table(
-    "column_mappings", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("layout", sa.String(32), nullable=False),
-    sa.Column("columns", sa.Text, nullable=False),       # JSON: canonical name → header as written
-    sa.Column("by", sa.String(128), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
-ROW_COLUMNS = [c.name for c in ledger_rows.columns if c.name not in ("id", "upload_id")]
 
 
 def default_db_path() -> Path:
@@ -253,8 +145,22 @@ class Store:
         else:  # SQLite: the writing transaction's BEGIN IMMEDIATE already serialises migrations
             yield
 
+    def _at_head(self) -> bool:
+        """Whether the schema is already the newest (one query; spares every command loading Alembic)."""
+        head = max(p.name.split("_")[0] for p in (Path(__file__).parent / "migrations" / "versions").glob("0*.py"))
+        try:
+            with self.engine.connect() as conn:
+                return conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == head
+        except sa.exc.DBAPIError:
+            return False
+
     def upgrade(self) -> None:
         """Bring the schema to the newest version (creates it in an empty database)."""
+        if self._at_head():
+            return
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         try:
@@ -417,15 +323,12 @@ class Store:
         frame["at"] = pd.to_datetime(frame["at"], utc=True)
         return frame
 
-    def ledger(self, agreement_id: str, upload_id: int | None = None) -> pd.DataFrame:
-        """The ledger rows in force for an agreement (rows of replaced months are left out), with the upload's
-        id and file name. With ``upload_id``: all rows of that upload, in force or not, and ``in_force``."""
-        active_month = sa.exists().where(upload_months.c.upload_id == ledger_rows.c.upload_id,
-                                         upload_months.c.period == ledger_rows.c.period,
-                                         upload_months.c.replaced_by.is_(None))
-        any_active = sa.exists().where(upload_months.c.upload_id == ledger_rows.c.upload_id,
-                                       upload_months.c.replaced_by.is_(None))
-        in_force = sa.or_(active_month, sa.and_(ledger_rows.c.period.is_(None), any_active))
+    def rows_in_force(self, agreement_id: str, upload_id: int | None = None) -> pd.DataFrame:
+        """Every stored ledger row in force for an agreement (rows of replaced months are left out), as stored —
+        not classified — with the upload's id and file name. With ``upload_id``: all rows of that upload, in
+        force or not, and ``in_force``. It holds every row: the engine (:mod:`samordning.figures`,
+        :mod:`samordning.queries`) sums and streams them in the database instead."""
+        in_force = in_force_condition()
         query = (sa.select(ledger_rows.c.upload_id, uploads.c.filename, *[ledger_rows.c[c] for c in ROW_COLUMNS],
                            in_force.label("in_force"))
                  .join(uploads, uploads.c.id == ledger_rows.c.upload_id)
@@ -437,6 +340,8 @@ class Store:
         frame["amount_ore"] = frame["amount_ore"].astype("int64")
         frame["in_force"] = frame["in_force"].astype(bool)
         return _none_for_null(frame, "period")
+
+    ledger = rows_in_force  # the old name, still called by the dashboard until it moves onto the engine
 
     # -- payments and withholdings -------------------------------------------------------------------
 

@@ -199,3 +199,40 @@ def test_narratives_keep_their_history(db: str, capsys: pytest.CaptureFixture[st
     assert social[1]["supersedes"] == social[0]["id"]
     variance = json.loads(run(capsys, "comment", "list", "--db", db, "--json")[1])
     assert all(c["text"] not in (SOCIAL_TEXT, "Andra.", WHOLE_TEXT) for c in variance)  # the kinds are kept apart
+
+
+def test_changes_since_the_finalized_report_without_a_pdf_renderer(db: str, tmp_path: Path) -> None:
+    """Finalize with the Excel writer (no Chromium needed), then a correction of September: the next report lists
+    Social välfärd's Q3 actual old → new to the öre, caused by the new upload, and nothing else."""
+    from samordning.report import build_report
+    from samordning.report.excel import write_xlsx
+
+    store = Store.open(db)
+    before = build_report(store, AGREEMENT, "2023Q3")
+    old = int(before.quarters_by_area.set_index(["quarter", "area"]).loc[("2023Q3", "social"), "actual_ore"])
+    report_id, _, _ = finalize(store, AGREEMENT, dt.date(2023, 10, 12), quarter="2023Q3", suffix=".xlsx",
+                               render=write_xlsx, user="anna")
+    september = build_report(store, AGREEMENT, "2023Q3")
+    assert september.since is not None and september.since.id == report_id and september.changes == []
+    path = correction(tmp_path / "rattelse_september.xlsx", 12_345.67)
+    assert main(["import", str(path), "--db", db, "--user", "anna"]) == 0
+    uploads = store.uploads(AGREEMENT.id)
+    new_id = int(uploads["id"].max())
+    # The correction replaces September of the third demo export: its rows of that month no longer count.
+    replaced = uploads.loc[uploads["status"] == "delvis ersatt", "id"].tolist()
+    after = build_report(store, AGREEMENT, "2023Q3")
+    rows = store.rows_in_force(AGREEMENT.id)
+    costs = rows[rows["period"].isin(["2023-07", "2023-08"]) & rows["account"].str[:1].isin(["4", "5", "6", "7"])]
+    # September is now the correction's one Social välfärd row; for Arbetsmarknad, July and August only.
+    expected = {"Social välfärd": int(costs.loc[costs["project"] == "7301", "amount_ore"].sum()) + 1_234_567,
+                "Arbetsmarknad och utbildning": int(costs.loc[costs["project"] == "7302", "amount_ore"].sum())}
+    olds = before.quarters_by_area.set_index(["quarter", "area"])["actual_ore"]
+    assert [(c.quarter, c.area, c.what, c.old_ore, c.new_ore) for c in after.changes] == [
+        ("2023Q3", "Social välfärd", "Utfall", old, expected["Social välfärd"]),
+        ("2023Q3", "Arbetsmarknad och utbildning", "Utfall", int(olds[("2023Q3", "arbete")]),
+         expected["Arbetsmarknad och utbildning"])]
+    assert old != expected["Social välfärd"]
+    social = next(c for c in after.changes if c.area == "Social välfärd")
+    assert social.causes[0].startswith(f"uppladdning {new_id} (rattelse_september.xlsx) för 2023-09")
+    assert any(f"uppladdning {u} " in cause and "gäller inte längre för 2023-09" in cause
+               for u in replaced for cause in social.causes)

@@ -15,21 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
+import sqlalchemy as sa
 
 from samordning import rules
 from samordning.agreement import Agreement, quarter_label
 from samordning.check import Finding, check
 from samordning.errors import SamordningError
-from samordning.followup import (
-    Figure,
-    Forecast,
-    classify,
-    counted,
-    forecast,
-    key_figures,
-    quarterly,
-    withholding_cap,
-)
+from samordning.figures import Figures
+from samordning.followup import Figure, Forecast, quarter_records, withholding_cap
+from samordning.queries import RowFilter, RowSet
 from samordning.store import Store
 
 FORMATS = {".xlsx": "Excel", ".pdf": "PDF", ".html": "HTML"}
@@ -63,8 +57,10 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Report:
-    """What the report says, up to and including ``quarter``. Amounts are integer öre."""
+class EconomicReport:
+    """What the economic report (§7) says, up to and including ``quarter``. Amounts are integer öre. The rows
+    behind the figures are not held: ``transactions`` and ``left_out`` read them from the database in chunks
+    when a writer asks (their ``len`` is a count in the database)."""
 
     agreement: Agreement
     quarter: str                      # the newest quarter covered, "2023Q2"
@@ -81,12 +77,14 @@ class Report:
     comments: pd.DataFrame            # current comments for the covered quarters (and the whole agreement)
     findings: list[Finding]
     uploads: pd.DataFrame             # the uploads whose rows are behind the figures
-    transactions: pd.DataFrame        # the counted rows behind the figures, with file, sheet and Excel row
-    left_out: pd.DataFrame            # rows of the covered months left out, with their reason
+    transactions: RowSet              # the counted rows behind the figures, with file, sheet and Excel row
+    left_out: LeftOutRows             # rows of the covered months left out, with their reason
+    left_out_summary: pd.DataFrame    # the same per reason: reason, label, rows, amount_ore
     narratives: pd.DataFrame          # reporting back on the assignment (§7): current text per area / agreement
     signoffs: dict[str, dict[str, object]]   # party role -> name, title, signed_on (the newest entry)
     since: FinalRef | None            # the newest finalized report this one is compared with
     changes: list[Change] = field(default_factory=list)
+    counted_rows_in_quarter: int = 0  # rows counted in ``quarter`` itself (a report without any is not finalized)
     presented_on: dt.date | None = None  # set on a finalized report: the council meeting it was presented at
 
     @property
@@ -107,12 +105,12 @@ def _quarter_end(quarter: str) -> dt.date:
 
 
 def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
-                 made_on: dt.date | None = None, *, presented_on: dt.date | None = None) -> Report:
-    """Everything the report says. Without ``quarter``, the newest quarter with counted data."""
-    rows = classify(store.ledger(agreement.id), agreement)
-    used = counted(rows)
+                 made_on: dt.date | None = None, *, presented_on: dt.date | None = None) -> EconomicReport:
+    """Everything the report says. Without ``quarter``, the newest quarter with counted data. The figures come
+    from sums computed in the database; the rows behind them are read from it when a writer asks for them."""
+    everything = Figures.load(store, agreement)
     if quarter is None:
-        quarters_with_data = sorted(set(used["quarter"].dropna()))
+        quarters_with_data = everything.quarters_with_data()
         if not quarters_with_data:
             raise SamordningError(f"Det finns inget utfall för avtalet {agreement.id} ännu; läs in exporter först "
                                   "(samordning import FIL).")
@@ -122,59 +120,84 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
                               f"({', '.join(agreement.quarters)}).")
     end = min(_quarter_end(quarter), agreement.validity.end)
     last_month = end.strftime("%Y-%m")
-    covered = rows[rows["period"].isna() | (rows["period"].astype(str) <= last_month)]
+    covered = everything.through(last_month)
     covered_quarters = [q for q in agreement.quarters if q <= quarter]
-
-    payments = store.payments(agreement.id)
-    table = quarterly(agreement, covered, payments=payments)
-    by_area = quarterly(agreement, covered, by_area=True, payments=payments)
+    table = covered.quarterly()
+    by_area = covered.quarterly(by_area=True)
     table = table[table["quarter"].isin(covered_quarters)].reset_index(drop=True)
     by_area = by_area[by_area["quarter"].isin(covered_quarters)].reset_index(drop=True)
-
-    counted_rows = counted(covered)
-    personnel = counted_rows["account"].astype(str).str[:1].isin(agreement.accounts.personnel_classes)
-    classes = pd.DataFrame({
-        "quarter": covered_quarters,
-        "personnel_ore": [int(counted_rows.loc[personnel & (counted_rows["quarter"] == q), "amount_ore"].sum())
-                          for q in covered_quarters],
-        "other_ore": [int(counted_rows.loc[~personnel & (counted_rows["quarter"] == q), "amount_ore"].sum())
-                      for q in covered_quarters],
-    })
-    classes["total_ore"] = classes["personnel_ore"] + classes["other_ore"]
 
     withholdings = store.withholdings(agreement.id)
     withholdings = withholdings.assign(cap_ore=[withholding_cap(agreement, a) for a in withholdings["area"]])
     comments = store.comments(agreement.id)
     comments = comments[comments["quarter"].isna() | comments["quarter"].isin(covered_quarters)]
-
-    behind = set(covered.loc[covered["reason"] == "", "upload_id"]) | set(covered["upload_id"])
     uploads = store.uploads(agreement.id)
-    uploads = uploads[uploads["id"].isin(behind)].reset_index(drop=True)
-    in_period = covered[covered["period"].notna() | (covered["reason"] == "total")]
-    narratives = store.comments(agreement.id, kind="narrative")
-    narratives = narratives[narratives["quarter"].isna() | narratives["quarter"].isin(covered_quarters)]
-    # The whole period's text first, then quarter by quarter; no text's target left as NaN (the formats test
-    # "has a quarter / an area" by truth).
-    narratives = (narratives.assign(_order=narratives["quarter"].fillna(""))
-                  .sort_values(["_order", "id"], kind="stable").drop(columns="_order"))
-    narratives = narratives.astype({"quarter": object, "area": object})
-    narratives = narratives.where(narratives.notna(), None)
-    since, changes = _changes_since_final(store, agreement, by_area, rows)
-    return Report(
+    uploads = uploads[uploads["id"].isin(covered.uploads_behind())].reset_index(drop=True)
+    since, changes = _changes_since_final(store, agreement, by_area)
+    left_summary = covered.left_out(dated_or_total=True)
+    return EconomicReport(
         agreement=agreement, quarter=quarter, period_start=agreement.validity.start, period_end=end,
-        made_on=made_on or dt.date.today(), figures=key_figures(agreement, covered, payments),
-        forecast=forecast(agreement, covered, payments=payments), quarters=table, quarters_by_area=by_area,
-        account_classes=classes, withholdings=withholdings,
-        caps={a.key: withholding_cap(agreement, a.key) for a in agreement.areas},
+        made_on=made_on or dt.date.today(), figures=covered.key_figures(), forecast=covered.forecast(),
+        quarters=table, quarters_by_area=by_area, account_classes=covered.account_classes(covered_quarters),
+        withholdings=withholdings, caps={a.key: withholding_cap(agreement, a.key) for a in agreement.areas},
         comments=comments.reset_index(drop=True), findings=check(agreement), uploads=uploads,
-        transactions=counted_rows.reset_index(drop=True),
-        left_out=in_period[in_period["reason"] != ""].reset_index(drop=True),
-        narratives=narratives.reset_index(drop=True), signoffs=store.signoffs(agreement.id, quarter),
+        transactions=RowSet(store.engine, agreement, RowFilter(reason="", through=last_month)),
+        left_out=LeftOutRows(store.engine, agreement, RowFilter(through=last_month, dated_or_total=True,
+                                                                 left_out=True), left_summary),
+        left_out_summary=left_summary,
+        narratives=_narratives(store, agreement, covered_quarters), signoffs=store.signoffs(agreement.id, quarter),
         since=since, changes=changes, presented_on=presented_on,
+        counted_rows_in_quarter=covered.counted_rows(quarter),
     )
 
 
-def _changes_since_final(store: Store, agreement: Agreement, by_area: pd.DataFrame, rows: pd.DataFrame
+def _narratives(store: Store, agreement: Agreement, covered_quarters: list[str]) -> pd.DataFrame:
+    """The current narratives of the covered quarters: the whole period's text first, then quarter by quarter;
+    no text's target left as NaN (the formats test "has a quarter / an area" by truth)."""
+    narratives = store.comments(agreement.id, kind="narrative")
+    narratives = narratives[narratives["quarter"].isna() | narratives["quarter"].isin(covered_quarters)]
+    narratives = (narratives.assign(_order=narratives["quarter"].fillna(""))
+                  .sort_values(["_order", "id"], kind="stable").drop(columns="_order"))
+    narratives = narratives.astype({"quarter": object, "area": object})
+    return narratives.where(narratives.notna(), None).reset_index(drop=True)
+
+
+class LeftOutRows(RowSet):
+    """The rows left out, read from the database when asked for. ``groupby("reason")["amount_ore"].agg(["count",
+    "sum"])`` is what ``ui/document.py`` asks of the report's ``left_out`` today; it is answered from the sums
+    (the report's ``left_out_summary``), not from every row. To go when the HTML writer reads the summary."""
+
+    def __init__(self, engine: sa.Engine, agreement: Agreement, where: RowFilter, per_reason: pd.DataFrame) -> None:
+        super().__init__(engine, agreement, where)
+        self.per_reason = per_reason
+
+    def groupby(self, by: str) -> _PerReason:
+        if by != "reason":
+            raise NotImplementedError(by)
+        return _PerReason(self.per_reason)
+
+
+class _PerReason:
+    def __init__(self, per_reason: pd.DataFrame) -> None:
+        self.per_reason = per_reason
+
+    def __getitem__(self, column: str) -> _PerReason:
+        if column != "amount_ore":
+            raise NotImplementedError(column)
+        return self
+
+    def agg(self, how: list[str]) -> pd.DataFrame:
+        if list(how) != ["count", "sum"]:
+            raise NotImplementedError(how)
+        summary = self.per_reason
+        return pd.DataFrame({"count": summary["rows"].to_numpy(), "sum": summary["amount_ore"].to_numpy()},
+                            index=pd.Index(summary["reason"], name="reason"))
+
+
+Report = EconomicReport  # the name ui/document.py imports; EconomicReport is not agreement.Report (§7 settings)
+
+
+def _changes_since_final(store: Store, agreement: Agreement, by_area: pd.DataFrame
                          ) -> tuple[FinalRef | None, list[Change]]:
     """Compare the live figures with the newest finalized report still in force: per quarter and area, old →
     new, and the uploads that explain it (uploads now behind the quarter that were not, and back)."""
@@ -225,8 +248,8 @@ def report_format(suffix: str) -> str:
 
 
 def finalize(store: Store, agreement: Agreement, presented_on: dt.date, *, quarter: str | None = None,
-             suffix: str, render: Callable[[Report], bytes], user: str,
-             replace: bool = False) -> tuple[int, Report, bytes]:
+             suffix: str, render: Callable[[EconomicReport], bytes], user: str,
+             replace: bool = False) -> tuple[int, EconomicReport, bytes]:
     """Store the report as presented to samverkansrådet on ``presented_on``: the file, its figures (the same
     records as ``quarters --by-area --json``), the uploads it rests on and its sha256. Nothing stored changes
     afterwards; finalizing a quarter again needs ``replace`` and keeps the earlier one.
@@ -237,8 +260,7 @@ def finalize(store: Store, agreement: Agreement, presented_on: dt.date, *, quart
     rules.date(presented_on, "presentationsdatumet", not_before=agreement.validity.start,
                not_before_what="avtalets början")
     report = build_report(store, agreement, quarter, presented_on=presented_on)
-    covered = report.transactions
-    if covered.empty or not (covered["quarter"] == report.quarter).any():
+    if not report.counted_rows_in_quarter:
         raise SamordningError(f"Det finns inget utfall för {quarter_label(report.quarter)}; en rapport utan "
                               "underlag kan inte fastställas.")
     finals = store.final_reports(agreement.id)
@@ -250,8 +272,6 @@ def finalize(store: Store, agreement: Agreement, presented_on: dt.date, *, quart
             f"{pd.Timestamp(e['presented_on']).date()}). Inget har ändrats. Ange att den nya ersätter den "
             "(--replace); den tidigare sparas.")
     content = render(report)
-    from samordning.followup import quarter_records
-
     uploads = [{"id": int(u.id), "sha256": u.sha256, "filename": u.filename} for u in report.uploads.itertuples()]
     report_id = store.add_final_report(
         agreement_id=agreement.id, quarter=report.quarter, presented_on=presented_on,

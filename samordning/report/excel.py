@@ -1,91 +1,143 @@
 """The report as an Excel workbook for the economists: real numbers, a sheet per part, ready to print.
 
+Written with xlsxwriter in its ``constant_memory`` mode: each row goes to the sheet's file as it is written, so
+the *Transaktioner* and *Utelämnade* sheets stream from the database in chunks and memory stays flat in the
+number of rows, and the time is linear in it (openpyxl, used before, kept every cell and looked the last row
+up after each append: quadratic). xlsxwriter is the fastest well-kept pure-Python writer of xlsx files and
+writes the number formats, frozen and filtered headers and print settings we need.
+
 Number formats are written in Excel's invariant notation (``#,##0.00`` with comma grouping and point
 decimals); Excel shows them with the reader's locale, so a Swedish Excel displays ``1 329 750,00 kr``.
-Text from uploads is always stored as text, never as a formula (a cell starting with ``=``, ``+``, ``-``
-or ``@`` would otherwise run when the file is opened).
+Amounts are written as the float ``öre / 100``, whose text in the file (16 significant digits) is the exact
+amount to the öre for any sum a ledger holds. Text from uploads is always stored as text, never as a formula:
+the workbook is opened with ``strings_to_formulas`` off and every string is written as a string, so a cell
+starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return stays text.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from math import isnan
+from typing import IO
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from samordning.agreement import quarter_label
 from samordning.followup import REASONS
-from samordning.report import Report
+from samordning.queries import Row
+from samordning.report import EconomicReport
 
 KR = '#,##0.00 "kr"'
 KR_WHOLE = '#,##0 "kr"'
 PERCENT = "0 %"
-HEAD = Font(bold=True)
-HEAD_FILL = PatternFill("solid", fgColor="E8ECF1")
+DATE = "yyyy-mm-dd"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                    "strings_to_numbers": False, "default_date_format": DATE}
+TRANSACTION_HEAD = ["Fil", "Blad", "Rad", "Datum", "Period", "Konto", "Ansvar", "Projekt", "Verifikation", "Text",
+                    "Belopp", "Kvartal", "Område"]
+SELECTION_HEAD = ["Fil", "Blad", "Rad", "Datum", "Period", "Konto", "Ansvar", "Projekt", "Verifikation", "Text",
+                  "Belopp", "Område", "Utelämnad"]
 
 
-def kr(ore: int) -> Decimal:
-    """Öre as exact kronor for a cell (openpyxl writes a Decimal as a number)."""
-    return Decimal(int(ore)) / 100
+def kr(ore: int) -> float:
+    """Öre as kronor for a cell: the float's 16-digit text is the exact two-decimal amount."""
+    return int(ore) / 100
 
 
-def _text(cell: object) -> None:
-    value = cell.value  # type: ignore[attr-defined]
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        cell.data_type = "s"  # type: ignore[attr-defined]
+class Book:
+    """A workbook written sheet by sheet and row by row (xlsxwriter, constant memory)."""
+
+    def __init__(self, out: IO[bytes] | str) -> None:
+        self.wb = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
+        self.head = self.wb.add_format({"bold": True, "bg_color": "#E8ECF1", "text_wrap": True, "valign": "top"})
+        self.title = self.wb.add_format({"bold": True, "font_size": 14})
+        self.wrap = self.wb.add_format({"text_wrap": True, "valign": "top"})
+        self._formats: dict[str, object] = {}
+
+    def number_format(self, code: str) -> object:
+        if code not in self._formats:
+            self._formats[code] = self.wb.add_format({"num_format": code})
+        return self._formats[code]
+
+    def sheet(self, title: str, head: Sequence[str], rows: Iterable[Sequence[object]], *,
+              formats: Mapping[int, str] | None = None, widths: Sequence[int] | None = None,
+              intro: Sequence[str] = (), wrap: Sequence[int] = ()) -> Worksheet:
+        """A table sheet: optional intro lines, a bold frozen header with autofilter, a number format per
+        column (1-based, as Excel counts), widths, and A4 landscape printing fitted to the width with the
+        header repeated on every page. ``rows`` may be a generator: each row is written as it comes."""
+        ws = self.wb.add_worksheet(title)
+        for i, width in enumerate(widths or [18] * len(head)):
+            code = (formats or {}).get(i + 1)
+            fmt = self.number_format(code) if code else (self.wrap if i + 1 in wrap else None)
+            ws.set_column(i, i, width, fmt)
+        for i, line in enumerate(intro):
+            ws.write_string(i, 0, line, self.title if i == 0 and title == "Återrapportering" else None)
+        header = len(intro) + 1 if intro else 0
+        for col, text in enumerate(head):
+            ws.write_string(header, col, text, self.head)
+        last = write_rows(ws, header + 1, rows)
+        ws.freeze_panes(header + 1, 0)
+        ws.autofilter(header, 0, max(last, header + 1), len(head) - 1)
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(header)
+        ws.set_footer("&C&P / &N")
+        return ws
+
+    def close(self) -> None:
+        self.wb.close()
 
 
-def _sheet(wb: Workbook, title: str, head: Sequence[str], rows: Iterable[Sequence[object]], *,
-           formats: dict[int, str] | None = None, widths: Sequence[int] | None = None,
-           intro: Sequence[str] = ()) -> Worksheet:
-    """A table sheet: optional intro lines, a bold frozen header with autofilter, formats per column,
-    widths, and A4 landscape printing fitted to the width with the header repeated on every page."""
-    ws = wb.create_sheet(title)
-    for line in intro:
-        ws.append([line])
-        _text(ws.cell(ws.max_row, 1))
-    if intro:
-        ws.append([])
-    header_row = ws.max_row + 1 if intro else 1
-    ws.append(list(head))
-    for cell in ws[header_row]:
-        cell.font, cell.fill = HEAD, HEAD_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in rows:
-        ws.append(list(row))
-        for cell in ws[ws.max_row]:
-            _text(cell)
-    for column, number_format in (formats or {}).items():
-        for (cell,) in ws.iter_rows(min_row=header_row + 1, min_col=column, max_col=column):
-            cell.number_format = number_format
-    ws.freeze_panes = ws.cell(header_row + 1, 1)
-    last = get_column_letter(len(head))
-    ws.auto_filter.ref = f"A{header_row}:{last}{max(ws.max_row, header_row + 1)}"
-    for i, width in enumerate(widths or [18] * len(head), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.oddFooter.center.text = "&P / &N"
-    return ws
+def write_rows(ws: Worksheet, first: int, rows: Iterable[Sequence[object]]) -> int:
+    """Write rows from row index ``first`` on; returns the index of the last row written (``first - 1`` if none).
+    Strings are always strings; None is a blank cell; the column's format applies to numbers and dates."""
+    write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
+    r = first - 1
+    for r, row in enumerate(rows, start=first):
+        for c, value in enumerate(row):
+            kind = value.__class__
+            if kind is str:
+                if value:
+                    write_string(r, c, value)
+            elif kind is float:
+                if not isnan(value):
+                    write_number(r, c, value)
+            elif kind is int or kind is Decimal:
+                write_number(r, c, value)
+            elif kind is dt.date or kind is dt.datetime:
+                write_datetime(r, c, value)
+            elif value is None or value is pd.NaT:
+                continue
+            elif isinstance(value, bool):
+                ws.write_boolean(r, c, value)
+            elif isinstance(value, (int, float)):  # numpy scalars
+                if not isnan(value):
+                    write_number(r, c, float(value))
+            elif isinstance(value, dt.date):
+                write_datetime(r, c, value)
+            else:
+                write_string(r, c, str(value))
+    return r
 
 
-def write_xlsx(r: Report) -> bytes:
+def _stamp(value: object) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _utilisation(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+def _title_lines(r: EconomicReport) -> list[str]:
     a = r.agreement
-    names = r.area_names
-    wb = Workbook()
-    wb.remove(wb.active)
-
-    title_lines = [
+    return [
         r.title,
         f"Avtal (dnr) {a.id}: {a.title}",
         " · ".join(f"{p.name} ({p.role})" for p in a.parties),
@@ -94,106 +146,135 @@ def write_xlsx(r: Report) -> bytes:
         + (f"; fastställd, presenterad för samverkansrådet {r.presented_on}" if r.presented_on else ""),
         "Belopp i kronor. Förskott enligt avtalets plan där inga betalningar är registrerade.",
     ]
-    n = r.narratives
-    ws = _sheet(wb, "Återrapportering", ["Område", "Kvartal", "Återrapportering av uppdraget", "Av", "Tid"],
-                [[names.get(x.area, "Hela uppdraget") if x.area else "Hela uppdraget",
-                  quarter_label(x.quarter) if x.quarter else "", x.text, x.author,
-                  pd.Timestamp(x.at).strftime("%Y-%m-%d %H:%M")] for x in n.itertuples()],
-                widths=[30, 12, 100, 16, 18],
-                intro=[*title_lines, f"Återrapportering av uppdraget ({a.report.clause})"])
-    ws["A1"].font = Font(bold=True, size=14)
-    for (cell,) in ws.iter_rows(min_col=3, max_col=3):
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    _sheet(wb, "Sammanfattning", ["Nyckeltal", "Belopp", "Paragraf", "Förklaring"],
-           [[f.label, kr(f.ore), f.clause, f.note] for f in r.figures],
-           formats={2: KR_WHOLE}, widths=[34, 18, 10, 70])
+
+
+def _figure_sheets(book: Book, r: EconomicReport) -> None:
+    """The sheets of figures: narratives, key figures, changes, quarters, areas, account classes, forecast."""
+    a, names = r.agreement, r.area_names
+    book.sheet("Återrapportering", ["Område", "Kvartal", "Återrapportering av uppdraget", "Av", "Tid"],
+               [[names.get(x.area, "Hela uppdraget") if x.area else "Hela uppdraget",
+                 quarter_label(x.quarter) if x.quarter else "", x.text, x.author, _stamp(x.at)]
+                for x in r.narratives.itertuples()],
+               widths=[30, 12, 100, 16, 18], wrap=[3],
+               intro=[*_title_lines(r), f"Återrapportering av uppdraget ({a.report.clause})"])
+    book.sheet("Sammanfattning", ["Nyckeltal", "Belopp", "Paragraf", "Förklaring"],
+               [[f.label, kr(f.ore), f.clause, f.note] for f in r.figures],
+               formats={2: KR_WHOLE}, widths=[34, 18, 10, 70])
     if r.since is not None:
-        _sheet(wb, "Ändringar", ["Kvartal", "Område", "Uppgift", "Tidigare", "Nu", "Skillnad", "Orsak"],
-               [[quarter_label(c.quarter), c.area, c.what, kr(c.old_ore), kr(c.new_ore), kr(c.new_ore - c.old_ore),
-                 "; ".join(c.causes)] for c in r.changes],
-               formats={4: KR, 5: KR, 6: KR}, widths=[12, 30, 12, 18, 18, 18, 60],
-               intro=[f"Ändringar sedan den fastställda rapporten nr {r.since.id} ({quarter_label(r.since.quarter)}, "
-                      f"presenterad {r.since.presented_on}, sha256 {r.since.sha256})"])
-
-    _sheet(wb, "Kvartal", ["Kvartal", "Förskott enligt plan", "Förskott i uppföljningen", "Källa", "Utfall",
+        book.sheet("Ändringar", ["Kvartal", "Område", "Uppgift", "Tidigare", "Nu", "Skillnad", "Orsak"],
+                   [[quarter_label(c.quarter), c.area, c.what, kr(c.old_ore), kr(c.new_ore),
+                     kr(c.new_ore - c.old_ore), "; ".join(c.causes)] for c in r.changes],
+                   formats={4: KR, 5: KR, 6: KR}, widths=[12, 30, 12, 18, 18, 18, 60],
+                   intro=[f"Ändringar sedan den fastställda rapporten nr {r.since.id} "
+                          f"({quarter_label(r.since.quarter)}, presenterad {r.since.presented_on}, "
+                          f"sha256 {r.since.sha256})"])
+    book.sheet("Kvartal", ["Kvartal", "Förskott enligt plan", "Förskott i uppföljningen", "Källa", "Utfall",
                            "Avvikelse", "Kvarstående medel", "Nyttjandegrad"],
-           [[quarter_label(q.quarter), kr(q.planned_ore), kr(q.advance_ore), q.source, kr(q.actual_ore),
-             kr(q.variance_ore), kr(q.balance_ore), None if pd.isna(q.utilisation) else float(q.utilisation)]
-            for q in r.quarters.itertuples()],
-           formats={2: KR, 3: KR, 5: KR, 6: KR, 7: KR, 8: PERCENT}, widths=[12, 20, 22, 12, 18, 18, 20, 14])
-    _sheet(wb, "Områden", ["Kvartal", "Område", "Förskott", "Utfall", "Avvikelse", "Kvarstående medel",
+               [[quarter_label(q.quarter), kr(q.planned_ore), kr(q.advance_ore), q.source, kr(q.actual_ore),
+                 kr(q.variance_ore), kr(q.balance_ore), _utilisation(q.utilisation)]
+                for q in r.quarters.itertuples()],
+               formats={2: KR, 3: KR, 5: KR, 6: KR, 7: KR, 8: PERCENT}, widths=[12, 20, 22, 12, 18, 18, 20, 14])
+    book.sheet("Områden", ["Kvartal", "Område", "Förskott", "Utfall", "Avvikelse", "Kvarstående medel",
                            "Nyttjandegrad", "Tak vid tvist (§10)"],
-           [[quarter_label(q.quarter), names[q.area], kr(q.advance_ore), kr(q.actual_ore), kr(q.variance_ore),
-             kr(q.balance_ore), None if pd.isna(q.utilisation) else float(q.utilisation), kr(r.caps[q.area])]
-            for q in r.quarters_by_area.itertuples()],
-           formats={3: KR, 4: KR, 5: KR, 6: KR, 7: PERCENT, 8: KR}, widths=[12, 32, 18, 18, 18, 20, 14, 20])
-    _sheet(wb, "Kontoklasser", ["Kvartal", "Personal", "Övriga kostnader", "Summa"],
-           [[quarter_label(c.quarter), kr(c.personnel_ore), kr(c.other_ore), kr(c.total_ore)]
-            for c in r.account_classes.itertuples()],
-           formats={2: KR, 3: KR, 4: KR}, widths=[12, 20, 20, 20],
-           intro=[f"Personal = kontoklass {', '.join(a.accounts.personnel_classes)} ({a.accounts.basis}); "
-                  f"vakanser syns som lägre personalkostnader ({a.vacancies.clause})."])
-    _sheet(wb, "Prognos", ["Uppgift", "Värde"], [
-        ["Senaste månad med utfall", r.forecast.as_of or "–"],
-        ["Utfall hittills", kr(r.forecast.actual_ore)],
-        ["Genomsnitt per månad", kr(r.forecast.monthly_average_ore)],
-        ["Återstående månader", r.forecast.remaining_months],
-        ["Prognos till avtalets slut", kr(r.forecast.forecast_ore)],
-        ["Förskott enligt plan", kr(r.forecast.planned_advances_ore)],
-        [f"Prognostiserad återbetalning ({r.forecast.clause})", kr(r.forecast.repayment_ore)],
-        ["Prognostiserat överskridande", kr(r.forecast.overspend_ore)],
+               [[quarter_label(q.quarter), names[q.area], kr(q.advance_ore), kr(q.actual_ore), kr(q.variance_ore),
+                 kr(q.balance_ore), _utilisation(q.utilisation), kr(r.caps[q.area])]
+                for q in r.quarters_by_area.itertuples()],
+               formats={3: KR, 4: KR, 5: KR, 6: KR, 7: PERCENT, 8: KR}, widths=[12, 32, 18, 18, 18, 20, 14, 20])
+    book.sheet("Kontoklasser", ["Kvartal", "Personal", "Övriga kostnader", "Summa"],
+               [[quarter_label(c.quarter), kr(c.personnel_ore), kr(c.other_ore), kr(c.total_ore)]
+                for c in r.account_classes.itertuples()],
+               formats={2: KR, 3: KR, 4: KR}, widths=[12, 20, 20, 20],
+               intro=[f"Personal = kontoklass {', '.join(a.accounts.personnel_classes)} ({a.accounts.basis}); "
+                      f"vakanser syns som lägre personalkostnader ({a.vacancies.clause})."])
+    f = r.forecast
+    book.sheet("Prognos", ["Uppgift", "Värde"], [
+        ["Senaste månad med utfall", f.as_of or "–"],
+        ["Utfall hittills", kr(f.actual_ore)],
+        ["Genomsnitt per månad", kr(f.monthly_average_ore)],
+        ["Återstående månader", f.remaining_months],
+        ["Prognos till avtalets slut", kr(f.forecast_ore)],
+        ["Förskott enligt plan", kr(f.planned_advances_ore)],
+        [f"Prognostiserad återbetalning ({f.clause})", kr(f.repayment_ore)],
+        ["Prognostiserat överskridande", kr(f.overspend_ore)],
     ], formats={2: KR}, widths=[44, 20])
-    _sheet(wb, "Innehållande", ["Område", "Belopp", "Skäl", "Från", "Släppt", f"Tak ({a.dispute.clause})"],
-           [[names.get(w.area, w.area), kr(w.amount_ore), w.reason, w.withheld_on, w.released_on,
-             kr(w.cap_ore)] for w in r.withholdings.itertuples()]
-           or [[names[k], kr(0), "inget innehållet", None, None, kr(v)] for k, v in r.caps.items()],
-           formats={2: KR, 6: KR}, widths=[32, 16, 40, 12, 12, 18])
-    _sheet(wb, "Kommentarer", ["Kvartal", "Område", "Kommentar", "Av", "Tid"],
-           [[quarter_label(c.quarter) if c.quarter else "Hela avtalet", names.get(c.area, "") if c.area else "",
-             c.text, c.author, pd.Timestamp(c.at).strftime("%Y-%m-%d %H:%M")] for c in r.comments.itertuples()],
-           widths=[14, 30, 80, 16, 18])
-    _sheet(wb, "Avtalets brister", ["Paragraf", "Iakttagelse", "Förklaring"],
-           [[f.clause, f.title, f.detail] for f in r.findings], widths=[12, 60, 100])
-    _sheet(wb, "Underlag", ["Uppladdning", "Fil", "sha256", "Av", "Tid", "Månader", "Status"],
-           [[int(u.id), u.filename, u.sha256, u.uploaded_by, pd.Timestamp(u.uploaded_at).strftime("%Y-%m-%d %H:%M"),
-             ", ".join(u.periods), u.status] for u in r.uploads.itertuples()],
-           widths=[12, 32, 68, 14, 18, 30, 14])
-    t = r.transactions
-    _sheet(wb, "Transaktioner", ["Fil", "Blad", "Rad", "Datum", "Period", "Konto", "Ansvar", "Projekt",
-                                 "Verifikation", "Text", "Belopp", "Kvartal", "Område"],
-           zip(t["filename"], t["sheet"], t["excel_row"].astype(int), t["booking_date"], t["period"], t["account"],
-               t["cost_centre"], t["project"], t["voucher"], t["text"], map(kr, t["amount_ore"]),
-               t["quarter"], t["area"].map(names), strict=True),
-           formats={11: KR}, widths=[28, 12, 8, 12, 10, 8, 10, 10, 14, 44, 16, 10, 28],
-           intro=[f"Raderna bakom utfallet ({a.insight.clause}); summa {len(t)} rader. Utelämnade rader finns "
-                  "på bladet Utelämnade."])
-    _sheet(wb, "Underskrifter", ["Part", "Roll", "Namn", "Befattning", "Datum"],
-           [[p.name, p.role, *(([str(r.signoffs[p.role]["name"]), str(r.signoffs[p.role]["title"]),
-                                 r.signoffs[p.role]["signed_on"]]) if p.role in r.signoffs else ["", "", None])]
-            for p in a.parties], widths=[40, 14, 30, 30, 14])
-    left = r.left_out
-    _sheet(wb, "Utelämnade", ["Fil", "Blad", "Rad", "Period", "Konto", "Text", "Belopp", "Skäl"],
-           zip(left["filename"], left["sheet"], left["excel_row"].astype(int), left["period"], left["account"],
-               left["text"], map(kr, left["amount_ore"]), left["reason"].map(REASONS), strict=True),
-           formats={7: KR}, widths=[28, 12, 8, 10, 8, 44, 16, 44])
+
+
+def _record_sheets(book: Book, r: EconomicReport) -> None:
+    """Withholdings, comments, findings, uploads — then the rows, streamed, and the sign-offs."""
+    a, names = r.agreement, r.area_names
+    book.sheet("Innehållande", ["Område", "Belopp", "Skäl", "Från", "Släppt", f"Tak ({a.dispute.clause})"],
+               [[names.get(w.area, w.area), kr(w.amount_ore), w.reason, w.withheld_on, w.released_on,
+                 kr(w.cap_ore)] for w in r.withholdings.itertuples()]
+               or [[names[k], kr(0), "inget innehållet", None, None, kr(v)] for k, v in r.caps.items()],
+               formats={2: KR, 6: KR}, widths=[32, 16, 40, 12, 12, 18])
+    book.sheet("Kommentarer", ["Kvartal", "Område", "Kommentar", "Av", "Tid"],
+               [[quarter_label(c.quarter) if c.quarter else "Hela avtalet", names.get(c.area, "") if c.area else "",
+                 c.text, c.author, _stamp(c.at)] for c in r.comments.itertuples()],
+               widths=[14, 30, 80, 16, 18])
+    book.sheet("Avtalets brister", ["Paragraf", "Iakttagelse", "Förklaring"],
+               [[f.clause, f.title, f.detail] for f in r.findings], widths=[12, 60, 100])
+    book.sheet("Underlag", ["Uppladdning", "Fil", "sha256", "Av", "Tid", "Månader", "Status"],
+               [[int(u.id), u.filename, u.sha256, u.uploaded_by, _stamp(u.uploaded_at), ", ".join(u.periods),
+                 u.status] for u in r.uploads.itertuples()],
+               widths=[12, 32, 68, 14, 18, 30, 14])
+    book.sheet("Transaktioner", TRANSACTION_HEAD, transaction_cells(r.transactions.chunks(), names),
+               formats={4: DATE, 11: KR}, widths=[28, 12, 8, 12, 10, 8, 10, 10, 14, 44, 16, 10, 28],
+               intro=[f"Raderna bakom utfallet ({a.insight.clause}); summa {len(r.transactions)} rader. "
+                      "Utelämnade rader finns på bladet Utelämnade."])
+    book.sheet("Underskrifter", ["Part", "Roll", "Namn", "Befattning", "Datum"],
+               [[p.name, p.role, *(([str(r.signoffs[p.role]["name"]), str(r.signoffs[p.role]["title"]),
+                                     r.signoffs[p.role]["signed_on"]]) if p.role in r.signoffs else ["", "", None])]
+                for p in a.parties], formats={5: DATE}, widths=[40, 14, 30, 30, 14])
+    book.sheet("Utelämnade", ["Fil", "Blad", "Rad", "Period", "Konto", "Text", "Belopp", "Skäl"],
+               ((x.filename, x.sheet, x.excel_row, x.period, x.account, x.text, x.amount_ore / 100, REASONS[x.reason])
+                for chunk in r.left_out.chunks() for x in chunk),
+               formats={7: KR}, widths=[28, 12, 8, 10, 8, 44, 16, 44])
+
+
+def transaction_cells(chunks: Iterable[list[Row]], names: Mapping[str, str]) -> Iterable[tuple[object, ...]]:
+    """The *Transaktioner* sheet's cells of streamed rows."""
+    for chunk in chunks:
+        for x in chunk:
+            yield (x.filename, x.sheet, x.excel_row, x.booking_date, x.period, x.account, x.cost_centre, x.project,
+                   x.voucher, x.text, x.amount_ore / 100, x.quarter, names.get(x.area) if x.area else None)
+
+
+def write_report(r: EconomicReport, out: IO[bytes] | str) -> None:
+    """Write the report's workbook to a binary file or a path, streaming the rows from the database."""
+    book = Book(out)
+    _figure_sheets(book, r)
+    _record_sheets(book, r)
+    book.close()
+
+
+def write_xlsx(r: EconomicReport) -> bytes:
+    """The report's workbook as bytes (the file, not the rows, is held in memory)."""
     out = io.BytesIO()
-    wb.save(out)
+    write_report(r, out)
     return out.getvalue()
 
 
-def selection_xlsx(rows: pd.DataFrame, area_names: dict[str, str] | None = None) -> bytes:
-    """A selection of classified ledger rows (the dashboard's *Transaktioner*) as a one-sheet workbook, with the
-    same formula guard and exact amounts as the report: each row with its file and Excel row (§8)."""
+# -- a selection of rows (the dashboard's export) ----------------------------------------------------------
+
+def write_selection(rows: Iterable[Row], out: IO[bytes] | str, area_names: Mapping[str, str] | None = None) -> None:
+    """A selection of rows as a one-sheet workbook, written as the rows come (an iterator of rows read from the
+    database in chunks keeps memory flat)."""
     names = area_names or {}
-    wb = Workbook()
-    wb.remove(wb.active)
-    _sheet(wb, "Transaktioner", ["Fil", "Blad", "Rad", "Datum", "Period", "Konto", "Ansvar", "Projekt",
-                                 "Verifikation", "Text", "Belopp", "Område", "Utelämnad"],
-           zip(rows["filename"], rows["sheet"], rows["excel_row"].astype(int), rows["booking_date"], rows["period"],
-               rows["account"], rows["cost_centre"], rows["project"], rows["voucher"], rows["text"],
-               map(kr, rows["amount_ore"]), [names.get(k, k) for k in rows["area"]],
-               [REASONS.get(r) for r in rows["reason"]], strict=True),
-           formats={11: KR}, widths=[28, 12, 8, 12, 10, 8, 10, 10, 14, 44, 16, 28, 36])
+    book = Book(out)
+    book.sheet("Transaktioner", SELECTION_HEAD,
+               ((x.filename, x.sheet, x.excel_row, x.booking_date, x.period, x.account, x.cost_centre, x.project,
+                 x.voucher, x.text, x.amount_ore / 100, names.get(x.area, x.area) if x.area else None,
+                 REASONS.get(x.reason) if x.reason else None) for x in rows),
+               formats={4: DATE, 11: KR}, widths=[28, 12, 8, 12, 10, 8, 10, 10, 14, 44, 16, 28, 36])
+    book.close()
+
+
+def selection_xlsx(rows: pd.DataFrame, area_names: Mapping[str, str] | None = None) -> bytes:
+    """A selection of classified rows (a frame with the ledger's columns, ``area`` and ``reason``) as the bytes of
+    a workbook; :func:`write_selection` is the same for rows streamed from the database."""
     out = io.BytesIO()
-    wb.save(out)
+    frame = rows.astype({c: object for c in ("area", "reason") if c in rows})
+    frame = frame.where(frame.notna(), None)
+    write_selection(frame.itertuples(index=False), out, area_names)  # type: ignore[arg-type]
     return out.getvalue()
+
