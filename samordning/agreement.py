@@ -308,18 +308,26 @@ def load_agreement(path: str | Path) -> Agreement:
     """Read and validate an agreement file; refuse a malformed one naming each bad field."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise SamordningError(f"Avtalsfilen {path} finns inte.") from exc
     except UnicodeDecodeError as exc:
         raise SamordningError(f"Avtalsfilen {path.name} är inte UTF-8-text.") from exc
+    return parse_agreement(text, path.name)
+
+
+def parse_agreement(text: str, name: str) -> Agreement:
+    """Validate an agreement's TOML text (a file's, or a stored version's, ``name`` naming it in messages);
+    refuse a malformed one naming each bad field."""
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SamordningError(f"Avtalsfilen {path.name} är inte giltig TOML: {exc}.") from exc
+        raise SamordningError(f"Avtalsfilen {name} är inte giltig TOML: {exc}.") from exc
     try:
         return Agreement.model_validate(raw)
     except ValidationError as exc:
         raise SamordningError(
-            f"Avtalsfilen {path.name} kan inte läsas: {exc.error_count()} fel.", _problems(exc, path.name)
+            f"Avtalsfilen {name} kan inte läsas: {exc.error_count()} fel.", _problems(exc, name)
         ) from exc
 
 

@@ -31,10 +31,10 @@ from samordning.agreement import (
     ROOT,
     Agreement,
     agreement_path,
-    load_agreement,
     quarter_label,
-    resolve_agreement,
 )
+from samordning.agreement_cli import add_parser as add_agreement_parser
+from samordning.agreements import resolve_agreement
 from samordning.check import check
 from samordning.errors import SamordningError
 from samordning.figures import Figures
@@ -55,7 +55,7 @@ def kronor(ore: int) -> float:
 # -- subcommands ---------------------------------------------------------------------------------
 
 def cmd_import(args: argparse.Namespace, paths: Sequence[str] | None = None) -> int:
-    agreement = resolve_agreement(args.agreement)
+    agreement = resolve_agreement(args.agreement, args.db)
     if getattr(args, "user", None) is not None:
         rules.user(args.user)  # a bad name is bad input (exit 2), not a refused file
     store = Store.open(args.db)
@@ -110,7 +110,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_quarters(args: argparse.Namespace) -> int:
-    agreement = resolve_agreement(args.agreement)
+    agreement = resolve_agreement(args.agreement, args.db)
     table = Figures.load(Store.open(args.db), agreement).quarterly(by_area=args.by_area)
     if args.json:
         print(json.dumps(quarter_records(agreement, table), ensure_ascii=False, indent=2))
@@ -169,7 +169,7 @@ def _print_json(data: object) -> None:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    agreement = resolve_agreement(args.agreement)
+    agreement = resolve_agreement(args.agreement, args.db)
     frame = Store.open(args.db).uploads(agreement.id)
     records = [{
         "id": int(u.id), "sha256": u.sha256, "filename": u.filename, "user": u.uploaded_by,
@@ -194,7 +194,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_rows(args: argparse.Namespace) -> int:
     """The rows behind a figure, streamed from the database a chunk at a time (as JSON: a valid array written
     as the rows come, ``null`` for what is missing)."""
-    agreement = resolve_agreement(args.agreement)
+    agreement = resolve_agreement(args.agreement, args.db)
     store = Store.open(args.db)
     reason = {"all": None, "counted": ""}.get(args.reason, args.reason)
     where = RowFilter(upload_id=args.upload, quarter=_quarter(agreement, args.quarter),
@@ -227,7 +227,7 @@ def cmd_rows(args: argparse.Namespace) -> int:
 
 
 def cmd_revert(args: argparse.Namespace) -> int:
-    agreement = resolve_agreement(args.agreement)
+    agreement = resolve_agreement(args.agreement, args.db)
     stepped = Store.open(args.db).reinstate(agreement.id, args.upload, args.user or current_user())
     print(f"Uppladdning {args.upload} gäller igen för alla sina månader.")
     for month, ids in sorted(stepped.items()):
@@ -236,7 +236,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
 
 
 def cmd_payment(args: argparse.Namespace) -> int:
-    agreement = resolve_agreement(args.agreement)
+    agreement = resolve_agreement(args.agreement, args.db)
     store = Store.open(args.db)
     if args.action == "add":
         if not (args.quarter and args.amount and args.invoice):
@@ -262,7 +262,7 @@ def cmd_payment(args: argparse.Namespace) -> int:
 
 
 def cmd_withhold(args: argparse.Namespace) -> int:
-    agreement = resolve_agreement(args.agreement)
+    agreement = resolve_agreement(args.agreement, args.db)
     store = Store.open(args.db)
     if args.action == "add":
         area = _area(agreement, args.area)
@@ -295,7 +295,7 @@ def cmd_withhold(args: argparse.Namespace) -> int:
 
 
 def cmd_comment(args: argparse.Namespace) -> int:
-    agreement = resolve_agreement(args.agreement)
+    agreement = resolve_agreement(args.agreement, args.db)
     store = Store.open(args.db)
     if args.action == "add":
         if not args.text:
@@ -323,7 +323,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from samordning.report import FORMATS, finalize
     from samordning.ui.document import renderer, report_file  # the HTML/PDF writer is UI; Excel stays domain
 
-    agreement = resolve_agreement(args.agreement)
+    agreement = resolve_agreement(args.agreement, args.db)
     out = Path(args.out)
     if out.suffix.lower() not in FORMATS:
         raise SamordningError(f"Ange en fil som slutar på {', '.join(FORMATS)} (inte {out.name!r}); ändelsen "
@@ -363,7 +363,7 @@ def _check_writable(out: Path) -> None:
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
-    agreement = resolve_agreement(args.agreement)
+    agreement = resolve_agreement(args.agreement, args.db)
     quarter = _quarter(agreement, args.quarter)
     Store.open(args.db).add_signoff(agreement_id=agreement.id, quarter=quarter, party_role=args.party,
                                     name=args.name, title=args.title, signed_on=_parse_date(args.date),
@@ -373,7 +373,7 @@ def cmd_signoff(args: argparse.Namespace) -> int:
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
-    agreement = resolve_agreement(args.agreement)
+    agreement = resolve_agreement(args.agreement, args.db)
     store = Store.open(args.db)
     if args.save is not None:
         if not args.out:
@@ -390,6 +390,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
         "replaces": None if pd.isna(r.replaces) else int(r.replaces),
         "replaced_by": None if pd.isna(r.replaced_by) else int(r.replaced_by),
         "uploads": json.loads(r.uploads), "figures": json.loads(r.figures),
+        "agreement_version": None if pd.isna(r.agreement_version_number) else int(r.agreement_version_number),
     } for r in frame.itertuples()]
     if args.json:
         _print_json(records)
@@ -398,13 +399,14 @@ def cmd_reports(args: argparse.Namespace) -> int:
         print("Inga fastställda rapporter ännu (samordning report --finalize --presented ÅÅÅÅ-MM-DD --out FIL).")
     for r in records:
         state = f", ersatt av {r['replaced_by']}" if r["replaced_by"] else ""
+        version = f"  avtalsversion {r['agreement_version']}" if r["agreement_version"] else ""
         print(f"{r['id']:>3}  {quarter_label(r['quarter'])}  presenterad {r['presented_on']}  {r['filename']}  "
-              f"sha256 {r['sha256'][:12]}…{state}")
+              f"sha256 {r['sha256'][:12]}…{version}{state}")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    agreement = resolve_agreement(args.agreement)
+    agreement = resolve_agreement(args.agreement, args.db)
     findings = check(agreement)
     if args.json:
         print(json.dumps([{"rule": f.rule, "clause": f.clause, "title": f.title, "detail": f.detail,
@@ -437,7 +439,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     rules.port(args.port)
     path = agreement_path(args.agreement)
-    load_agreement(path)  # refuse a malformed file here, not in the browser
+    resolve_agreement(str(path), args.db)  # refuse a malformed file here, not in the browser; store its version
     notebook = ROOT / "notebooks" / "dashboard.ipynb"
     if not notebook.is_file():
         raise SamordningError(f"Hittar inte instrumentpanelen {notebook}.")
@@ -493,7 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", help=f"databas: sökväg till SQLite-fil eller SQLAlchemy-URL "
                                      f"(annars ${DB_ENV}, annars {default_db_path()})")
-    common.add_argument("--agreement", help="avtalsfil eller avtals-id (annars det enda avtalet i data/avtal)")
+    common.add_argument("--agreement", help="avtals-id i databasen, eller en avtalsfil som då läses in som ny version "
+                                            "(annars det enda avtalet i databasen)")
 
     parser = _Parser(prog="samordning", description="Kvartalsvis ekonomisk uppföljning av samverkansavtal.")
     parser.add_argument("--version", action="version", version=f"samordning {__version__}")
@@ -600,6 +603,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", parents=[common], help="avtalets egna motsägelser och luckor")
     p.add_argument("--json", action="store_true", help="skriv JSON")
     p.set_defaults(func=cmd_check)
+
+    add_agreement_parser(sub, common)
 
     p = sub.add_parser("serve", parents=[common], help="visa instrumentpanelen i webbläsaren (Voilà)")
     p.add_argument("--port", type=int, default=8866)

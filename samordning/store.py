@@ -29,6 +29,7 @@ from samordning.errors import SamordningError
 from samordning.queries import in_force_condition
 from samordning.schema import (  # noqa: F401  (re-exported: the tables were defined here before)
     ROW_COLUMNS,
+    agreement_versions,
     column_mappings,
     comments,
     final_reports,
@@ -482,10 +483,13 @@ class Store:
             return {row.party_role: dict(row._mapping) for row in conn.execute(query)}
 
     def add_final_report(self, *, agreement_id: str, quarter: str, presented_on: dt.date, filename: str,
-                         content: bytes, figures: str, uploads: str, user: str, replaces: int | None = None) -> int:
+                         content: bytes, figures: str, uploads: str, user: str, replaces: int | None = None,
+                         agreement_version: int | None = None) -> int:
         """Store a report as presented; it is never changed afterwards (a later one may replace it).
 
-        ``replaces`` is the report in force for the quarter that the caller saw (``None``: none). Checked again
+        ``agreement_version`` is the stored agreement version the figures were computed with (see
+        :mod:`samordning.agreements`). ``replaces`` is the report in force for the quarter that the caller saw
+        (``None``: none). Checked again
         under the agreement's write lock, so two finalizings at once cannot both land: the second is refused."""
         rules.date(presented_on, "presentationsdatumet")
         rules.text(filename, "filnamnet", rules.FILENAME_LEN)
@@ -501,14 +505,16 @@ class Store:
             return int(conn.execute(final_reports.insert().values(
                 agreement_id=agreement_id, quarter=quarter, presented_on=presented_on, filename=filename,
                 content=content, sha256=hashlib.sha256(content).hexdigest(), figures=figures, uploads=uploads,
-                replaces=replaces, by=user, at=_now())).inserted_primary_key[0])
+                replaces=replaces, by=user, at=_now(), agreement_version=agreement_version)).inserted_primary_key[0])
 
     def final_reports(self, agreement_id: str) -> pd.DataFrame:
         """The finalized reports (without their file bytes), oldest first, ``replaced_by`` where replaced."""
         newer = final_reports.alias("newer")
         replaced_by = sa.select(newer.c.id).where(newer.c.replaces == final_reports.c.id).scalar_subquery()
         columns = [c for c in final_reports.c if c.name != "content"]
-        query = (sa.select(*columns, replaced_by.label("replaced_by"))
+        number = sa.select(agreement_versions.c.number).where(
+            agreement_versions.c.id == final_reports.c.agreement_version).scalar_subquery()
+        query = (sa.select(*columns, replaced_by.label("replaced_by"), number.label("agreement_version_number"))
                  .where(final_reports.c.agreement_id == agreement_id).order_by(final_reports.c.id))
         with self.engine.connect() as conn:
             frame = pd.read_sql(query, conn)

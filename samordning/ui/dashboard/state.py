@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from samordning.agreement import Agreement, load_agreement
+from samordning.agreement import Agreement
+from samordning.agreements import follow
 from samordning.check import Finding, check
 from samordning.followup import (
     Figure,
@@ -54,7 +55,7 @@ class State:
 
     @classmethod
     def load(cls, store: Store, path: Path) -> State:
-        agreement = load_agreement(path)
+        agreement = follow(store, path)  # the version in force in the store of the agreement the file names
         revision = store.revision(agreement.id)
         rows = classify(store.ledger(agreement.id), agreement)
         payments = store.payments(agreement.id)

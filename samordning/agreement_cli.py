@@ -1,0 +1,143 @@
+"""``samordning agreement import|export|list|show|versions``: the stored agreements and their versions from the
+command line (the core is :mod:`samordning.agreements`; ``cli.py`` adds this parser and calls :func:`run`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from samordning import rules
+from samordning.agreements import Version, import_file, in_force, resolve, version, versions
+from samordning.errors import SamordningError
+from samordning.localtime import local_time
+from samordning.money import format_kr
+from samordning.store import Store
+
+ACTIONS = ("import", "export", "list", "show", "versions")
+
+
+def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("agreement", parents=[common], help="avtalen i databasen och deras versioner")
+    p.add_argument("action", choices=ACTIONS)
+    p.add_argument("target", nargs="?", metavar="ID|FIL",
+                   help="avtalets id (export, show, versions; annars --agreement) eller filen att läsa in (import)")
+    p.add_argument("--version", type=int, metavar="N", help="versionen att exportera (annars den som gäller)")
+    p.add_argument("--out", help="filen att skriva (export)")
+    p.add_argument("--reason", help="skälet till ändringen (krävs när gällande version är undertecknad)")
+    p.add_argument("--user", help="vem som gör ändringen (annars inloggad användare)")
+    p.add_argument("--json", action="store_true", help="skriv JSON")
+    p.set_defaults(func=run)
+
+
+def _summary(v: Version) -> dict[str, object]:
+    a = v.agreement
+    return {"id": a.id, "title": a.title, "short_title": a.short_title, "version": v.number, "status": v.status,
+            "signed_on": None if v.signed_on is None else v.signed_on.isoformat(),
+            "start": a.validity.start.isoformat(), "end": a.validity.end.isoformat(),
+            "compensation": a.compensation_ore / 100, "areas": [x.name for x in a.areas],
+            "findings": len(v.findings), "by": v.by, "at": local_time(v.at)}
+
+
+def _version_record(v: Version) -> dict[str, object]:
+    return {"version": v.number, "status": v.status, "signed_on": None if v.signed_on is None else str(v.signed_on),
+            "by": v.by, "at": local_time(v.at), "reason": v.reason, "diff": v.diff, "findings": v.findings,
+            "fixed": v.fixed, "introduced": v.introduced}
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def run(args: argparse.Namespace) -> int:
+    store = Store.open(args.db)
+    return {"import": _import, "export": _export, "list": _list, "show": _show, "versions": _versions
+            }[args.action](store, args)
+
+
+def _import(store: Store, args: argparse.Namespace) -> int:
+    from samordning.imports import current_user
+
+    if not args.target:
+        raise SamordningError("Ange avtalsfilen att läsa in: samordning agreement import FIL.")
+    user = rules.user(args.user or current_user())
+    saved, new = import_file(store, args.target, user=user, reason=args.reason or "")
+    if not new:
+        print(f"Avtal {saved.agreement_id}: filen är densamma som version {saved.number}; ingen ny version.")
+        return 0
+    print(f"Avtal {saved.agreement_id} version {saved.number} ({saved.status}) sparad av {saved.by}.")
+    for f in saved.introduced:
+        print(f"  ny iakttagelse [{f['clause']}] {f['title']}")
+    for f in saved.fixed:
+        print(f"  åtgärdad iakttagelse [{f['clause']}] {f['title']}")
+    return 0
+
+
+def _chosen(store: Store, args: argparse.Namespace) -> Version:
+    return resolve(store, args.target or args.agreement, user=args.user)
+
+
+def _export(store: Store, args: argparse.Namespace) -> int:
+    if not args.out:
+        raise SamordningError("Ange filen att skriva med --out.")
+    chosen = version(store, _chosen(store, args).agreement_id, args.version)
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise SamordningError(f"Mappen {out.parent} finns inte; ange en fil i en befintlig mapp med --out.")
+    try:
+        out.write_text(chosen.text, encoding="utf-8")
+    except OSError as exc:
+        raise SamordningError(f"Filen {out} kan inte skrivas ({exc.strerror}).") from exc
+    print(f"Avtal {chosen.agreement_id} version {chosen.number} är skriven till {out}.")
+    return 0
+
+
+def _list(store: Store, args: argparse.Namespace) -> int:
+    records = [_summary(v) for v in in_force(store)]
+    if args.json:
+        _print_json(records)
+        return 0
+    for r in records:
+        print(f"{r['id']:<16} v{r['version']:<3} {r['status']:<12} {r['start']}–{r['end']}  "
+              f"{format_kr(round(r['compensation'] * 100)):>16}  {r['findings']} iakttagelser  "
+              f"{r['short_title'] or r['title']}")
+    return 0
+
+
+def _show(store: Store, args: argparse.Namespace) -> int:
+    chosen = _chosen(store, args)
+    record = _summary(chosen) | {"reason": chosen.reason, "finding_list": chosen.findings}
+    if args.json:
+        _print_json(record)
+        return 0
+    a = chosen.agreement
+    signed = f", undertecknat {chosen.signed_on}" if chosen.signed_on else ""
+    print(f"{a.id} – {a.title}\nVersion {chosen.number} ({chosen.status}{signed}), sparad {record['at']} av "
+          f"{chosen.by}{': ' + chosen.reason if chosen.reason else ''}")
+    print(f"Giltighetstid {a.validity.start}–{a.validity.end} ({a.validity.clause}); ersättning "
+          f"{format_kr(a.compensation_ore)} ({a.compensation.clause}); {len(a.advances)} förskott i planen")
+    for area in a.areas:
+        print(f"  {area.name}: andel {area.share}{'' if area.share_confirmed else ' (antagande)'}, koder "
+              + ", ".join(area.codes))
+    print(f"{len(chosen.findings)} iakttagelser:")
+    for f in chosen.findings:
+        print(f"  [{f['clause']}] {f['title']}")
+    return 0
+
+
+def _versions(store: Store, args: argparse.Namespace) -> int:
+    found = versions(store, _chosen(store, args).agreement_id)
+    if args.json:
+        _print_json([_version_record(v) for v in found])
+        return 0
+    for v in found:
+        signed = f" {v.signed_on}" if v.signed_on else ""
+        print(f"Version {v.number}  {local_time(v.at)}  {v.by}  {v.status}{signed}  {len(v.findings)} iakttagelser"
+              + (f"\n  Skäl: {v.reason}" if v.reason else ""))
+        for f in v.fixed:
+            print(f"  − åtgärdad [{f['clause']}] {f['title']}")
+        for f in v.introduced:
+            print(f"  + ny [{f['clause']}] {f['title']}")
+        if v.diff:
+            print("  " + v.diff.replace("\n", "\n  "))
+    return 0
