@@ -343,8 +343,17 @@ def cmd_report(args: argparse.Namespace) -> int:
               f"{args.presented} och sparad; en kopia är skriven till {out}. sha256 "
               f"{hashlib.sha256(content).hexdigest()}.")
         return 0
-    report, content = report_file(store, agreement, out.suffix, _quarter(agreement, args.quarter))
-    out.write_bytes(content)
+    if out.suffix.lower() == ".xlsx":  # streamed from the database straight into the file, never all in memory
+        from samordning.report import build_report
+        from samordning.report.excel import write_report
+
+        report = build_report(store, agreement, _quarter(agreement, args.quarter))
+        partial = out.with_name(out.name + ".delvis")
+        write_report(report, str(partial))
+        partial.replace(out)
+    else:
+        report, content = report_file(store, agreement, out.suffix, _quarter(agreement, args.quarter))
+        out.write_bytes(content)
     actual = next(f for f in report.figures if f.key == "actual")
     print(f"Rapporten för {agreement.id} till och med {quarter_label(report.quarter)} är skriven till {out} "
           f"({FORMATS[out.suffix.lower()]}). Utfall hittills {format_kr(actual.ore)}; "

@@ -59,6 +59,9 @@ class Figures:
             used = used[used["quarter"] == quarter]
         return int(used["rows"].sum())
 
+    def counted_ore(self) -> int:
+        return int(counted(self.sums)["amount_ore"].sum())
+
     def account_classes(self, quarters: list[str]) -> pd.DataFrame:
         """Per quarter: personnel costs (the agreement's personnel classes), other costs and their total, in öre."""
         used = counted(self.sums)

@@ -232,9 +232,11 @@ class RowSet:
     """The rows of a filter, read when asked for: its count and sum come from the database (once), its rows a
     chunk at a time. What a report holds instead of its rows (there may be millions)."""
 
-    def __init__(self, engine: sa.Engine, agreement: Agreement, where: RowFilter = RowFilter()) -> None:
+    def __init__(self, engine: sa.Engine, agreement: Agreement, where: RowFilter = RowFilter(),
+                 totals: tuple[int, int] | None = None) -> None:
+        """``totals``: the count and sum when the caller knows them already (from :func:`summary`)."""
         self.engine, self.agreement, self.where = engine, agreement, where
-        self._count_sum: tuple[int, int] | None = None
+        self._count_sum: tuple[int, int] | None = totals
 
     def _totals(self) -> tuple[int, int]:
         if self._count_sum is None:

@@ -143,3 +143,14 @@ def test_classified_rows_keep_their_old_name(loaded: tuple[Store, Agreement]) ->
     store, agreement = loaded
     pd.testing.assert_frame_equal(ledger(store, agreement), classified_rows(store, agreement))
     pd.testing.assert_frame_equal(store.ledger(agreement.id), store.rows_in_force(agreement.id))
+
+
+def test_the_reports_row_counts_from_the_sums_equal_a_count_of_its_rows(loaded: tuple[Store, Agreement]) -> None:
+    from samordning.report import build_report
+
+    store, agreement = loaded
+    report = build_report(store, agreement)
+    for rows in (report.transactions, report.left_out):
+        frame = rows.frame()
+        assert (len(rows), rows.total_ore) == (len(frame), int(frame["amount_ore"].sum()))
+        assert count_and_sum(store.engine, agreement, rows.where) == (len(frame), int(frame["amount_ore"].sum()))

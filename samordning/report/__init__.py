@@ -142,7 +142,8 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
         quarters=table, quarters_by_area=by_area, account_classes=covered.account_classes(covered_quarters),
         withholdings=withholdings, caps={a.key: withholding_cap(agreement, a.key) for a in agreement.areas},
         comments=comments.reset_index(drop=True), findings=check(agreement), uploads=uploads,
-        transactions=RowSet(store.engine, agreement, RowFilter(reason="", through=last_month)),
+        transactions=RowSet(store.engine, agreement, RowFilter(reason="", through=last_month),
+                            (covered.counted_rows(), covered.counted_ore())),
         left_out=LeftOutRows(store.engine, agreement, RowFilter(through=last_month, dated_or_total=True,
                                                                  left_out=True), left_summary),
         left_out_summary=left_summary,
@@ -169,7 +170,8 @@ class LeftOutRows(RowSet):
     (the report's ``left_out_summary``), not from every row. To go when the HTML writer reads the summary."""
 
     def __init__(self, engine: sa.Engine, agreement: Agreement, where: RowFilter, per_reason: pd.DataFrame) -> None:
-        super().__init__(engine, agreement, where)
+        super().__init__(engine, agreement, where,
+                         (int(per_reason["rows"].sum()), int(per_reason["amount_ore"].sum())))
         self.per_reason = per_reason
 
     def groupby(self, by: str) -> _PerReason:

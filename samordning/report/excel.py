@@ -277,4 +277,3 @@ def selection_xlsx(rows: pd.DataFrame, area_names: Mapping[str, str] | None = No
     frame = frame.where(frame.notna(), None)
     write_selection(frame.itertuples(index=False), out, area_names)  # type: ignore[arg-type]
     return out.getvalue()
-
