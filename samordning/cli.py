@@ -38,7 +38,7 @@ from samordning.agreements import resolve_agreement
 from samordning.check import check
 from samordning.errors import SamordningError
 from samordning.figures import Figures
-from samordning.followup import REASONS, quarter_records, withholding_cap
+from samordning.followup import REASONS, WHOLE_PERIOD, quarter_records, withholding_cap, year_records, yearly
 from samordning.imports import current_user, import_export
 from samordning.ingest import CANONICAL_SV, MAX_FILE_BYTES, too_large
 from samordning.money import format_kr, parse_kr
@@ -112,6 +112,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_quarters(args: argparse.Namespace) -> int:
     agreement = resolve_agreement(args.agreement, args.db)
     table = Figures.load(Store.open(args.db), agreement).quarterly(by_area=args.by_area)
+    if args.by_year:
+        return _print_years(agreement, yearly(table), args)
     if args.json:
         print(json.dumps(quarter_records(agreement, table), ensure_ascii=False, indent=2))
         return 0
@@ -120,6 +122,19 @@ def cmd_quarters(args: argparse.Namespace) -> int:
         print(f"{quarter_label(row.quarter)}{area}: förskott {format_kr(row.advance_ore)}, "
               f"utfall {format_kr(row.actual_ore)}, avvikelse {format_kr(row.variance_ore)}, "
               f"kvarstående {format_kr(row.balance_ore)}")
+    return 0
+
+
+def _print_years(agreement: Agreement, table: pd.DataFrame, args: argparse.Namespace) -> int:
+    if args.json:
+        _print_json(year_records(agreement, table))
+        return 0
+    for row in table.itertuples():
+        area = f" {agreement.area(row.area).name}" if args.by_area else ""
+        when = (f"Hela perioden {agreement.validity.start}–{agreement.validity.end}" if row.year == WHOLE_PERIOD
+                else str(row.year))
+        print(f"{when}{area}: förskott {format_kr(row.advance_ore)}, utfall {format_kr(row.actual_ore)}, "
+              f"avvikelse {format_kr(row.variance_ore)}, kvarstående vid slutet {format_kr(row.balance_ore)}")
     return 0
 
 
@@ -528,6 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("quarters", parents=[common], help="förskott, utfall och avvikelse per kvartal")
     p.add_argument("--by-area", action="store_true", help="per kvartal och område")
+    p.add_argument("--by-year", action="store_true", help="per år och för hela avtalsperioden")
     p.add_argument("--json", action="store_true", help="skriv JSON (belopp i kronor)")
     p.set_defaults(func=cmd_quarters)
 
