@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from samordning import rules
-from samordning.agreements import Version, import_file, in_force, resolve, version, versions
+from samordning.agreements import Version, import_file, resolve, version, versions
 from samordning.errors import SamordningError
 from samordning.localtime import local_time
 from samordning.money import format_kr
@@ -93,14 +93,23 @@ def _export(store: Store, args: argparse.Namespace) -> int:
 
 
 def _list(store: Store, args: argparse.Namespace) -> int:
-    records = [_summary(v) for v in in_force(store)]
+    from samordning.portfolio import portfolio
+
+    entries = portfolio(store)
     if args.json:
-        _print_json(records)
+        _print_json([{"id": e.id, "title": e.title, "version": e.version, "status": e.status, "start": e.start,
+                      "end": e.end, "compensation": e.compensation_ore / 100, "advanced": e.advanced_ore / 100,
+                      "actual": e.actual_ore / 100,
+                      "utilisation": None if e.utilisation is None else round(e.utilisation, 4),
+                      "repayment": e.repayment_ore / 100, "withheld": e.withheld_ore / 100, "findings": e.findings}
+                     for e in entries])
         return 0
-    for r in records:
-        print(f"{r['id']:<16} v{r['version']:<3} {r['status']:<12} {r['start']}–{r['end']}  "
-              f"{format_kr(round(r['compensation'] * 100)):>16}  {r['findings']} iakttagelser  "
-              f"{r['short_title'] or r['title']}")
+    for e in entries:
+        used = "–" if e.utilisation is None else f"{e.utilisation:.0%}".replace("%", " %")
+        print(f"{e.id:<16} v{e.version:<3} {e.status:<12} {e.start}–{e.end}  ersättning "
+              f"{format_kr(e.compensation_ore)}, förskott hittills {format_kr(e.advanced_ore)}, utfall hittills "
+              f"{format_kr(e.actual_ore)} ({used}), prognostiserad återbetalning {format_kr(e.repayment_ore)}, "
+              f"innehållet {format_kr(e.withheld_ore)}, {e.findings} iakttagelser  {e.title}")
     return 0
 
 

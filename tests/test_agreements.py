@@ -197,3 +197,25 @@ def test_agreement_names_an_id_in_the_store_or_a_file_that_is_imported(folder: P
     v2 = agreements.version(Store.open(db), "RUN/305/2022")
     assert v2.number == 2 and v2.reason == "Inläst från andrad.toml (--agreement)"
     assert "Kontaktpersoner saknas" in out  # the commissioner's contact is still missing
+
+
+def test_the_portfolio_lists_every_agreement_with_its_figures(folder: Path, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "s.db")
+    assert run(capsys, "demo", "--db", db, "--agreement", "RUN/305/2022", "--user", "anna")[0] == 0
+    assert run(capsys, "withhold", "add", "--db", db, "--agreement", "RUN/305/2022", "--area", "social",
+               "--amount", "100000", "--reason", "Tvist om uppdraget", "--date", "2023-06-01", "--user", "anna")[0] == 0
+    actual = sum(r["actual"] for r in quarters(capsys, db, "--agreement", "RUN/305/2022"))
+    code, out, _ = run(capsys, "agreement", "list", "--db", db, "--json")
+    assert code == 0
+    run305, test7 = json.loads(out)
+    assert run305["id"] == "RUN/305/2022" and test7["id"] == "TEST/7/2024"
+    # the demo's ledger runs to September 2023: all three advances of 1 329 750 kr are due by then
+    assert run305["advanced"] == 3989250.0
+    assert run305["actual"] == pytest.approx(actual)
+    assert run305["utilisation"] == round(actual / 3989250, 4)
+    assert run305["withheld"] == 100000.0
+    assert run305["findings"] == 8
+    # no exports yet for the second agreement: nothing advanced by a month with data, the whole plan repaid
+    assert (test7["advanced"], test7["actual"], test7["utilisation"], test7["withheld"]) == (0.0, 0.0, None, 0.0)
+    assert test7["repayment"] == 1200000.0
