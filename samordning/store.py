@@ -402,8 +402,8 @@ class Store:
 
     def revision(self, agreement_id: str) -> tuple[int, ...]:
         """A cheap fingerprint of everything stored for an agreement (one query): it changes with every upload,
-        revert, payment, withholding, release, comment, sign-off and finalized report, so a view loaded earlier
-        knows if it is stale."""
+        revert, payment, withholding, release, comment, sign-off, finalized report and agreement version, so a view
+        loaded earlier knows if it is stale."""
         def top(table: sa.Table) -> sa.ScalarSelect:
             return sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)).where(
                 table.c.agreement_id == agreement_id).scalar_subquery()
@@ -414,7 +414,7 @@ class Store:
             upload_events, uploads, upload_events.c.upload_id == uploads.c.id).where(
             uploads.c.agreement_id == agreement_id).scalar_subquery()
         query = sa.select(top(uploads), events, top(payments), top(withholdings), top(comments), released,
-                          top(signoffs), top(final_reports))
+                          top(signoffs), top(final_reports), top(agreement_versions))
         with self.engine.connect() as conn:
             return tuple(int(v) for v in conn.execute(query).one())
 
