@@ -43,6 +43,7 @@ from samordning.imports import current_user, import_export
 from samordning.ingest import CANONICAL_SV, MAX_FILE_BYTES, too_large
 from samordning.money import format_kr, parse_kr
 from samordning.queries import RowFilter, stream_rows
+from samordning.serving import check_port
 from samordning.store import DB_ENV, Store, default_db_path, resolve_url
 
 
@@ -136,6 +137,12 @@ def _print_years(agreement: Agreement, table: pd.DataFrame, args: argparse.Names
         print(f"{when}{area}: förskott {format_kr(row.advance_ore)}, utfall {format_kr(row.actual_ore)}, "
               f"avvikelse {format_kr(row.variance_ore)}, kvarstående vid slutet {format_kr(row.balance_ore)}")
     return 0
+
+
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} är inte ett heltal större än noll")
+    return int(text)
 
 
 def _parse_date(text: str | None) -> dt.date | None:
@@ -444,15 +451,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def voila_command(notebook: Path, port: int, ip: str = "127.0.0.1", base_url: str | None = None,
-                  config_dir: Path | None = None) -> list[str]:
+                  config_dir: Path | None = None, *, max_viewers: int | None = None) -> list[str]:
     """Voilà serving ``notebook`` with the settings in ``notebooks/voila.json`` (the benchmark serves its empty
     notebook through this too, so both are served the same way), or in ``config_dir``'s ``voila.json``
-    (:func:`samordning.login.voila_config`, which adds the authentication)."""
+    (:func:`samordning.login.voila_config`, which adds the authentication). Voilà runs as
+    ``samordning.ui.server`` (kernels that end with their page, the cap on page kernels)."""
     config_dir = config_dir or ROOT / "notebooks"
-    command = [sys.executable, "-m", "voila", str(notebook), f"--Voila.config_file_paths={config_dir}",
+    command = [sys.executable, "-m", "samordning.ui.server", str(notebook), f"--Voila.config_file_paths={config_dir}",
                f"--port={port}", f"--Voila.ip={ip}", "--no-browser"]
     if base_url:
         command.append(f"--Voila.base_url={base_url}")
+    if max_viewers is not None:
+        command.append(f"--PageKernelManager.max_viewers={max_viewers}")
     return command
 
 
@@ -462,6 +472,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from samordning.ui import ROLE_ENV  # not the dashboard: it imports plotly and pandas
 
     rules.port(args.port)
+    check_port(args.ip, args.port)
     path = agreement_path(args.agreement)
     resolve_agreement(str(path), args.db)  # refuse a malformed file here, not in the browser; store its version
     notebook = ROOT / "notebooks" / "dashboard.ipynb"
@@ -482,7 +493,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from samordning.login import voila_config
 
     config_dir = voila_config(ROOT / "notebooks" / "voila.json", token, password_hash)
-    command = voila_command(notebook, args.port, args.ip, args.base_url, config_dir)
+    command = voila_command(notebook, args.port, args.ip, args.base_url, config_dir, max_viewers=args.max_viewers)
     if password_hash:
         print(f"{view} startar på {shown} (inloggning med lösenord).", flush=True)
     elif token:
@@ -641,6 +652,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password-hash", help="kräv lösenord: hash från jupyter_server.auth.passwd() i stället för "
                                             "token (controllervyn: annars $SAMORDNING_PASSWORD_HASH)")
     p.add_argument("--no-browser", action="store_true", help="öppna ingen webbläsare")
+    p.add_argument("--max-viewers", type=_positive_int, metavar="N",
+                   help="högst N sidor (kärnor) samtidigt; fler får 'Många tittar just nu' (annars voila.json)")
     p.set_defaults(func=cmd_serve)
     return parser
 
