@@ -306,14 +306,20 @@ def _problems(exc: ValidationError, file: str) -> list[Problem]:
 
 def load_agreement(path: str | Path) -> Agreement:
     """Read and validate an agreement file; refuse a malformed one naming each bad field."""
+    return parse_agreement(agreement_text(path), Path(path).name)
+
+
+def agreement_text(path: str | Path) -> str:
+    """An agreement file's text, or a Swedish refusal when it is missing, unreadable or not UTF-8."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise SamordningError(f"Avtalsfilen {path} finns inte.") from exc
     except UnicodeDecodeError as exc:
         raise SamordningError(f"Avtalsfilen {path.name} är inte UTF-8-text.") from exc
-    return parse_agreement(text, path.name)
+    except OSError as exc:
+        raise SamordningError(f"Avtalsfilen {path} kan inte läsas ({exc.strerror}).") from exc
 
 
 def parse_agreement(text: str, name: str) -> Agreement:

@@ -32,6 +32,7 @@ from samordning.agreement import (
     AGREEMENT_ENV,
     Agreement,
     agreement_files,
+    agreement_text,
     agreements_dir,
     load_agreement,
     parse_agreement,
@@ -219,14 +220,7 @@ def save_version(store: Store, text: str, *, name: str, user: str, reason: str =
 def import_file(store: Store, path: str | Path, *, user: str, reason: str = "") -> tuple[Version, bool]:
     """An agreement file saved as a new version (see :func:`save_version`)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise SamordningError(f"Avtalsfilen {path} finns inte.") from exc
-    except UnicodeDecodeError as exc:
-        raise SamordningError(f"Avtalsfilen {path.name} är inte UTF-8-text.") from exc
-    except OSError as exc:
-        raise SamordningError(f"Avtalsfilen {path} kan inte läsas ({exc.strerror}).") from exc
+    text = agreement_text(path)
     return save_version(store, text, name=path.name, user=user, reason=reason)
 
 
@@ -240,7 +234,7 @@ def seed(store: Store, folder: str | Path | None = None) -> int:
 
     folder = Path(folder) if folder else agreements_dir()
     files = agreement_files(folder)
-    parsed = [(path, path.read_text(encoding="utf-8")) for path in files]
+    parsed = [(path, agreement_text(path)) for path in files]
     checked = [(path, text, parse_agreement(text, path.name)) for path, text in parsed]
     now, user = dt.datetime.now(dt.UTC), rules.user(current_user())
     with store._write(SEED_LOCK) as conn:
