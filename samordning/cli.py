@@ -40,8 +40,9 @@ from samordning.errors import SamordningError
 from samordning.figures import Figures
 from samordning.followup import REASONS, WHOLE_PERIOD, quarter_records, withholding_cap, year_records, yearly
 from samordning.imports import current_user, import_export
-from samordning.ingest import CANONICAL_SV, MAX_FILE_BYTES, too_large
+from samordning.ingest import CANONICAL_SV, read_regular_file
 from samordning.money import format_kr, parse_kr
+from samordning.names import shown
 from samordning.queries import RowFilter, stream_rows
 from samordning.serving import check_port
 from samordning.store import DB_ENV, Store, default_db_path, resolve_url
@@ -80,17 +81,8 @@ def cmd_import(args: argparse.Namespace, paths: Sequence[str] | None = None) -> 
         options["columns"] = columns
     for name in paths or args.files:
         path = Path(name)
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:  # refused before it is read into memory
-                print(f"Avvisad: {too_large(path.name, path.stat().st_size).message}", file=sys.stderr)
-                failed += 1
-                continue
-            content = path.read_bytes()
-        except OSError as exc:
-            print(f"{path}: filen kan inte läsas ({exc.strerror}).", file=sys.stderr)
-            failed += 1
-            continue
-        try:
+        try:  # only a regular file, read with a bound: never a FIFO, a device or more than the size limit
+            content = read_regular_file(path)
             result = import_export(store, agreement, path.name, content, user=args.user, **options)
         except SamordningError as exc:
             print(f"Avvisad: {exc.describe()}", file=sys.stderr)
@@ -208,7 +200,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     if not records:
         print("Inga uppladdningar ännu.")
     for r in records:
-        print(f"{r['id']:>4}  {r['uploaded_at'][:16]}  {r['user']:<12} {r['filename']}  [{r['status']}]  "
+        print(f"{r['id']:>4}  {r['uploaded_at'][:16]}  {r['user']:<12} {shown(r['filename'])}  [{r['status']}]  "
               f"{', '.join(r['periods'])}  {r['rows_read']} rader  sha256 {r['sha256'][:12]}…")
     return 0
 
@@ -241,8 +233,8 @@ def cmd_rows(args: argparse.Namespace) -> int:
     for r in records:
         why = f"  [{REASONS[r['reason']]}]" if r["reason"] else ""
         ore = round(r["amount"] * 100)
-        print(f"{r['file']}:{r['row']:<5} {r['date'] or r['period'] or '':<10} {r['account']:<6} {r['project']:<6} "
-              f"{format_kr(ore, ore_precision=True):>18}  {r['text']}{why}")
+        print(f"{shown(r['file'])}:{r['row']:<5} {r['date'] or r['period'] or '':<10} {r['account']:<6} "
+              f"{r['project']:<6} {format_kr(ore, ore_precision=True):>18}  {r['text']}{why}")
         count, total = count + 1, total + ore
     print(f"{count} rader, summa {format_kr(total, ore_precision=True)}")
     return 0
@@ -412,7 +404,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
         filename, content = store.final_report_content(agreement.id, args.save)
         _check_writable(Path(args.out))
         Path(args.out).write_bytes(content)
-        print(f"Fastställd rapport {args.save} ({filename}) är sparad till {args.out}.")
+        print(f"Fastställd rapport {args.save} ({shown(filename)}) är sparad till {args.out}.")
         return 0
     frame = store.final_reports(agreement.id)
     records = [{
@@ -431,7 +423,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
     for r in records:
         state = f", ersatt av {r['replaced_by']}" if r["replaced_by"] else ""
         version = f"  avtalsversion {r['agreement_version']}" if r["agreement_version"] else ""
-        print(f"{r['id']:>3}  {quarter_label(r['quarter'])}  presenterad {r['presented_on']}  {r['filename']}  "
+        print(f"{r['id']:>3}  {quarter_label(r['quarter'])}  presenterad {r['presented_on']}  {shown(r['filename'])}  "
               f"sha256 {r['sha256'][:12]}…{version}{state}")
     return 0
 

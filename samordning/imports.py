@@ -14,6 +14,7 @@ from samordning.errors import SamordningError
 from samordning.followup import classify, counted, left_out_summary
 from samordning.ingest import NAME_SV, Export, read_export
 from samordning.money import format_kr
+from samordning.names import shown
 from samordning.store import Store
 
 
@@ -35,10 +36,10 @@ class ImportResult:
     def summary(self) -> str:
         """A short Swedish summary for the CLI and the dashboard."""
         if self.duplicate:
-            return (f"{self.filename}: filen är redan inläst (uppladdning {self.upload_id}, "
+            return (f"{shown(self.filename)}: filen är redan inläst (uppladdning {self.upload_id}, "
                     f"sha256 {self.sha256[:12]}…); inget har ändrats.")
         total = format_kr(self.amount_imported_ore, ore_precision=True)
-        lines = [f"{self.filename} (blad {self.sheet!r}): uppladdning {self.upload_id}, {self.rows_read} rader "
+        lines = [f"{shown(self.filename)} (blad {self.sheet!r}): uppladdning {self.upload_id}, {self.rows_read} rader "
                  f"lästa, {self.rows_imported} räknas som utfall, summa {total}."]
         if self.left_out is not None:
             for item in self.left_out.itertuples():
@@ -92,7 +93,7 @@ def prepare_import(store: Store, agreement: Agreement, filename: str, content: b
         return PreparedImport(filename, content, sha256, existing)
     if "saved" not in read_options:
         read_options["saved"] = store.column_mappings()
-    export = read_export(content, filename, **read_options)  # type: ignore[arg-type]
+    export = read_export(content, shown(filename), **read_options)  # type: ignore[arg-type]
     if too_long := rules.row_lengths(export.rows, filename, export.sheet, export.columns):
         raise SamordningError(f"Filen {filename} har värden som är längre än databasen sparar; inget har sparats.",
                               too_long)

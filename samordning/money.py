@@ -91,9 +91,14 @@ def parse_kr(text: str) -> int:
     """
     import pandas as pd
 
-    from samordning.ingest import parse_amounts  # the importer's reader of amounts; money.py stays light
+    from samordning.ingest.values import read_amounts  # the importer's reader of amounts; money.py stays light
 
-    amounts, bad = parse_amounts(pd.Series([text], dtype=object))
+    amounts, bad, too_large = read_amounts(pd.Series([text], dtype=object))
+    if too_large.iloc[0]:
+        from samordning.rules import MAX_AMOUNT_ORE
+
+        raise SamordningError(f"Beloppet {text!r} är orimligt stort; högst {format_kr(MAX_AMOUNT_ORE)} "
+                              "kan registreras.")
     if bad.iloc[0] or pd.isna(amounts.iloc[0]):
         raise SamordningError(f"Beloppet {text!r} kan inte läsas som ett belopp; skriv till exempel "
                               "250 000 eller 250000,50.")

@@ -12,15 +12,18 @@ row, column, value). The package's parts, in the order a file meets them:
 
 from __future__ import annotations
 
-from samordning.ingest.detect import MAX_FILE_BYTES, grids, megabytes, too_large
+from samordning.ingest import isolate
+from samordning.ingest.clean import TEXT_COLUMNS, clean_array, clean_names, note_cleaned
+from samordning.ingest.detect import grids
 from samordning.ingest.export import COLUMNS, Export
+from samordning.ingest.limits import MAX_FILE_BYTES, megabytes, read_regular_file, too_large
 from samordning.ingest.sie import looks_like_sie, read_sie
 from samordning.ingest.tables import ALIASES, CANONICAL_SV, NAME_SV, canonical_mapping, read_cells, recognised
 from samordning.ingest.values import as_code, parse_amounts, parse_dates, parse_periods
 
 __all__ = ["ALIASES", "CANONICAL_SV", "COLUMNS", "MAX_FILE_BYTES", "NAME_SV", "Export", "as_code", "looks_like_sie",
-           "megabytes", "parse_amounts", "parse_dates", "parse_periods", "peek", "read_export", "read_sie",
-           "recognised", "too_large"]
+           "megabytes", "parse_amounts", "parse_dates", "parse_periods", "peek", "read_export", "read_regular_file",
+           "read_sie", "recognised", "too_large"]
 
 
 def read_export(content: bytes, filename: str, *, sheet: str | None = None, columns: dict[str, str] | None = None,
@@ -32,7 +35,25 @@ def read_export(content: bytes, filename: str, *, sheet: str | None = None, colu
     (or their Swedish names, see :data:`CANONICAL_SV`) to headers as written, for layouts detection misses;
     ``header_row`` (Excel's numbering) says where the header is; ``saved`` holds mappings given earlier, by
     layout fingerprint.
+
+    The file is read in a child process with memory and time limits (:mod:`.isolate`): a reader that crashes
+    or runs away gives a refusal here, never the caller's death. Text cells come back cleaned of control
+    characters (:mod:`.clean`).
     """
+    def read() -> tuple[Export, dict[str, object]]:
+        export = _read_export(content, filename, sheet=sheet, columns=columns, header_row=header_row, saved=saved)
+        rows, export.rows = export.rows, export.rows.iloc[:0]
+        packed, cells = isolate.pack_frame(rows, text=TEXT_COLUMNS, clean=clean_array)
+        note_cleaned(export, cells + clean_names(export))
+        return export, packed
+
+    export, rows = isolate.run(filename, read)
+    export.rows = isolate.unpack_frame(rows)
+    return export
+
+
+def _read_export(content: bytes, filename: str, *, sheet: str | None, columns: dict[str, str] | None,
+                 header_row: int | None, saved: dict[str, dict[str, str]] | None) -> Export:
     kind, cells, notes = grids(content, filename, sheet)
     mapping = canonical_mapping(columns or {}, filename)
     if kind == "SIE":
@@ -43,7 +64,12 @@ def read_export(content: bytes, filename: str, *, sheet: str | None = None, colu
 
 
 def peek(content: bytes, filename: str, rows: int = 40) -> dict[str, list[list[str]]]:
-    """The first rows of every sheet as text, for choosing a sheet and mapping columns by hand."""
+    """The first rows of every sheet as text, for choosing a sheet and mapping columns by hand (read in a
+    child process, as :func:`read_export`)."""
+    return isolate.run(filename, lambda: _peek(content, filename, rows))
+
+
+def _peek(content: bytes, filename: str, rows: int) -> dict[str, list[list[str]]]:
     _, cells, _ = grids(content, filename, None)
     return {name: [["" if v is None else str(v).strip() for v in row] for row in (sheet or [])[:rows]]
             for name, sheet in cells.items()}

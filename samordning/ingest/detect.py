@@ -14,26 +14,27 @@ import zipfile
 from python_calamine import CalamineWorkbook
 
 from samordning.errors import Problem, SamordningError
+from samordning.ingest.limits import (
+    MAX_FILE_BYTES,
+    check_columns,
+    check_extent,
+    check_sie,
+    check_text,
+    check_workbook_parts,
+    megabytes,
+    too_large,
+)
 from samordning.ingest.sie import looks_like_sie
 
-# Limits against hostile files. A ledger export of 200 000 rows is about 8 MB packed and 60 MB unpacked.
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_UNPACKED_BYTES = 600 * 1024 * 1024
-MAX_RATIO = 250                          # unpacked / packed for one zip member (XML rarely exceeds 30)
+__all__ = ["MAX_FILE_BYTES", "MAX_RATIO", "MAX_UNPACKED_BYTES", "Grids", "grids", "megabytes", "too_large"]
+
+# Limits against zip bombs. A ledger export of 200 000 rows is about 8 MB packed and 60 MB unpacked.
+MAX_UNPACKED_BYTES = 600 * 1024 * 1024   # all members together
+MAX_RATIO = 250                          # unpacked / packed, for every member and for the whole (XML rarely > 30)
+RATIO_FROM = 1024 * 1024                 # a member smaller than this unpacked is harmless whatever its ratio
 TEXT_SUFFIXES = (".csv", ".txt", ".skv", ".tsv")
 
 Grids = dict[str, list[list[object]] | None]   # sheet name → its rows of cells (None: the sheet is unreadable)
-
-
-def megabytes(size: int, decimals: int = 1) -> str:
-    """``52,4 MB``: a file size as users read it (MiB, decimal comma)."""
-    return f"{size / (1024 * 1024):.{decimals}f}".replace(".", ",") + " MB"
-
-
-def too_large(filename: str, size: int) -> SamordningError:
-    """The refusal of a file over :data:`MAX_FILE_BYTES` (the CLI and the upload widget say the same)."""
-    return SamordningError(f"Filen {filename} är för stor ({megabytes(size)}); största tillåtna storlek är "
-                           f"{megabytes(MAX_FILE_BYTES, 0)}.", [Problem("filen är för stor", file=filename)])
 
 
 def grids(content: bytes, filename: str, sheet: str | None) -> tuple[str, Grids, list[str]]:
@@ -50,9 +51,13 @@ def grids(content: bytes, filename: str, sheet: str | None) -> tuple[str, Grids,
     elif head.startswith(b"PK\x03\x04"):
         notes += _check_zip(content, filename)
     elif looks_like_sie(content):
+        check_sie(content, filename)
         return "SIE", {}, notes
     else:
-        return "CSV", {"CSV": _csv_cells(_text(content, filename), filename)}, notes
+        check_text(content, filename)
+        cells = _csv_cells(_text(content, filename), filename)
+        check_columns(cells, filename)
+        return "CSV", {"CSV": cells}, notes
     return "Excel", _sheets(content, filename, sheet), notes
 
 
@@ -96,7 +101,14 @@ def _sheets(content: bytes, filename: str, sheet: str | None) -> Grids:
     out: Grids = {}
     for name in names if sheet is None else [sheet]:
         try:
-            out[name] = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            cells = workbook.get_sheet_by_name(name)
+        except Exception:
+            out[name] = None
+            continue
+        # calamine has built the sheet's range; its Python objects (the costly part) come after this check
+        check_extent(filename, name, cells.height, cells.width, len(content))
+        try:
+            out[name] = cells.to_python(skip_empty_area=False)
         except Exception:
             out[name] = None
     return out
@@ -106,20 +118,22 @@ def _check_zip(content: bytes, filename: str) -> list[str]:
     """Refuse a zip bomb from the archive's directory alone, before anything is unpacked; a note when the
     workbook holds macros."""
     try:
-        members = zipfile.ZipFile(io.BytesIO(content)).infolist()
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, EOFError) as exc:
         raise SamordningError(f"Filen {filename} är skadad och kan inte läsas som en Excel-arbetsbok.",
                               [Problem("zip-arkivet är skadat", file=filename)]) from exc
     unpacked = sum(m.file_size for m in members)
-    worst = max(members, key=lambda m: m.file_size / max(m.compress_size, 1), default=None)
-    if unpacked > MAX_UNPACKED_BYTES or (
-            worst is not None and worst.file_size > 10 * 1024 * 1024
-            and worst.file_size / max(worst.compress_size, 1) > MAX_RATIO):
+    worst = max((m for m in members if m.file_size > RATIO_FROM),
+                key=lambda m: m.file_size / max(m.compress_size, 1), default=None)
+    if unpacked > MAX_UNPACKED_BYTES or unpacked > MAX_RATIO * len(content) or (
+            worst is not None and worst.file_size > max(RATIO_FROM, MAX_RATIO * worst.compress_size)):
         raise SamordningError(
             f"Filen {filename} packas upp till {_swedish(unpacked / 1e6, 0)} MB från "
             f"{_swedish(len(content) / 1e6, 1)} MB och har inte lästs: det liknar en så kallad zip-bomb, inte en "
             "export från ett ekonomisystem.",
             [Problem("för stor uppackad", file=filename, value=worst.filename if worst else None)])
+    check_workbook_parts(archive, filename, len(content))
     if any(m.filename.lower().endswith("vbaproject.bin") for m in members):
         return ["Arbetsboken innehåller makron; de har inte körts (bara cellvärden läses)."]
     return []
@@ -154,6 +168,10 @@ def _csv_cells(text: str, filename: str) -> list[list[object]]:
     try:  # universal newlines: a lone CR ends a line too
         rows = list(csv.reader(io.StringIO(text, newline=None), delimiter=delimiter))
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise SamordningError(f"Filen {filename} har en cell längre än {csv.field_size_limit():,} tecken (eller "
+                                  "ett citattecken som aldrig stängs); inget har sparats.".replace(",", " "),
+                                  [Problem("för lång cell", file=filename)]) from exc
         raise SamordningError(f"Filen {filename} kan inte läsas som CSV: citattecknen går inte ihop.",
                               [Problem(f"felaktig CSV ({exc})", file=filename)]) from exc
     return [[c if c.strip() else None for c in row] for row in rows]

@@ -18,7 +18,15 @@ import pandas as pd
 from samordning.errors import Problem, SamordningError
 from samordning.ingest.detect import Grids
 from samordning.ingest.export import COLUMNS, Export
-from samordning.ingest.values import as_code, blank, parse_amounts, parse_dates, parse_periods, text_cells
+from samordning.ingest.values import (
+    MAX_AMOUNT_ORE,
+    as_code,
+    blank,
+    parse_dates,
+    parse_periods,
+    read_amounts,
+    text_cells,
+)
 
 # Header names as they appear in exports, normalised by :func:`_norm`.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -242,13 +250,10 @@ def _parse_values(frame: pd.DataFrame, mapping: dict[str, int]) -> _Values:
     """Amounts (or debit − credit), dates, periods (from the date, else the period column) and codes."""
     unreadable: list[tuple[pd.Series, str, str]] = []
     if "amount" in mapping:
-        amount, bad = parse_amounts(_column(frame, mapping, "amount"))
-        unreadable.append((bad, "amount", "beloppet kan inte läsas"))
-        bad_amount = bad
+        amount, bad_amount = _amounts(frame, mapping, "amount", unreadable)
     else:
-        debit, bad_d = parse_amounts(_column(frame, mapping, "debit"))
-        credit, bad_c = parse_amounts(_column(frame, mapping, "credit"))
-        unreadable += [(bad_d, "debit", "beloppet kan inte läsas"), (bad_c, "credit", "beloppet kan inte läsas")]
+        debit, bad_d = _amounts(frame, mapping, "debit", unreadable)
+        credit, bad_c = _amounts(frame, mapping, "credit", unreadable)
         amount = (debit.fillna(0) - credit.fillna(0)).where(debit.notna() | credit.notna())
         bad_amount = bad_d | bad_c
     booking_date, bad_date = parse_dates(_column(frame, mapping, "booking_date"))
@@ -262,6 +267,17 @@ def _parse_values(frame: pd.DataFrame, mapping: dict[str, int]) -> _Values:
         period = period.where(period.notna(), from_period)
     codes = {name: as_code(_column(frame, mapping, name)) for name in _CODES}
     return _Values(amount, booking_date, period, codes, bad_date, bad_amount, unreadable)
+
+
+def _amounts(frame: pd.DataFrame, mapping: dict[str, int], name: str,
+             unreadable: list[tuple[pd.Series, str, str]]) -> tuple[pd.Series, pd.Series]:
+    """An amount column in öre, and its cells that are not amounts (unreadable, or beyond the bound), each
+    kind added to ``unreadable`` with its message."""
+    amount, bad, too_large = read_amounts(_column(frame, mapping, name))
+    limit = f"{MAX_AMOUNT_ORE // 100:,}".replace(",", " ")
+    unreadable += [(bad, name, "beloppet kan inte läsas"),
+                   (too_large, name, f"beloppet är orimligt stort (mer än {limit} kr åt något håll)")]
+    return amount, bad | too_large
 
 
 def _blank_rows(frame: pd.DataFrame, mapping: dict[str, int], values: _Values) -> np.ndarray:

@@ -16,6 +16,7 @@ _AMOUNT = re.compile(r"^(?P<sign>-)?(?P<int>\d+)(?:\.(?P<frac>\d{1,2}))?$")
 _PERIOD = re.compile(r"^(?P<y>\d{4})\s*[-/ ]?\s*(?P<m>\d{1,2})$")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _NUMBER_TYPES = [int, float, np.int64, np.float64]
+MAX_AMOUNT_ORE = 10 ** 14                # ±1 000 000 000 000 kr: beyond it a single amount is a mistake, not a cost
 _DATE_TYPES = [dt.date, dt.datetime, pd.Timestamp]
 
 
@@ -51,30 +52,44 @@ def blank(values: pd.Series, types: pd.Series | None = None) -> pd.Series:
 def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Numbers or Swedish-formatted text (``"1 234,50"``, ``"−12,5"``, ``"12-"``, ``"(12)"``) to öre.
 
-    Returns (Int64 öre with <NA> for empty cells, mask of cells that are not amounts).
+    Returns (Int64 öre with <NA> for empty cells, mask of cells that are not amounts); an amount beyond
+    ±:data:`MAX_AMOUNT_ORE` is not one.
     """
+    result, bad, too_large = read_amounts(values)
+    return result, bad | too_large
+
+
+def read_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """:func:`parse_amounts`, with the cells beyond ±:data:`MAX_AMOUNT_ORE` in a mask of their own (they are
+    readable, and refused for their size): (öre, unreadable, too large)."""
     values = values.astype(object)
     types = cell_types(values)
     empty = blank(values, types)
     numeric = types.isin(_NUMBER_TYPES) & ~empty
     result = pd.Series(pd.NA, index=values.index, dtype="Int64")
     bad = pd.Series(False, index=values.index)
+    too_large = pd.Series(False, index=values.index)
     if numeric.any():
-        nums = values[numeric].astype(float)
-        finite = np.isfinite(nums.to_numpy())
-        result[numeric] = pd.array(np.where(finite, np.round(nums.to_numpy() * 100), 0).astype("int64"))
+        ore = np.round(values[numeric].astype(float).to_numpy() * 100)
+        finite = np.isfinite(ore)
+        fits = finite & (np.abs(np.where(finite, ore, 0)) <= MAX_AMOUNT_ORE)
+        result[numeric] = pd.array(np.where(fits, ore, 0).astype("int64"))
         bad[numeric] = ~finite
+        too_large[numeric] = finite & ~fits
     texts = ~numeric & ~empty
     if texts.any():
-        ore, ok = _text_amounts(values[texts])
-        result[texts] = pd.array(ore.where(ok, 0).to_numpy(), dtype="Int64")
-        result[texts & ~ok.reindex(values.index, fill_value=False)] = pd.NA
+        ore, ok, big = _text_amounts(values[texts])
+        result[texts] = pd.array(ore.where(ok & ~big, 0).to_numpy(), dtype="Int64")
+        result[texts & ~(ok & ~big).reindex(values.index, fill_value=False)] = pd.NA
         bad[texts] = ~ok
-    return result, bad
+        too_large[texts] = big
+    result[too_large] = pd.NA
+    return result, bad, too_large
 
 
-def _text_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Amounts written as text, to öre (int64, 0 where unreadable), and which of them could be read."""
+def _text_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Amounts written as text, to öre (int64, 0 where unreadable or too large), which of them could be read,
+    and which are beyond ±:data:`MAX_AMOUNT_ORE` (compared as digits, so 23 digits cannot overflow int64)."""
     s = values.astype(str).str.strip()
     s = s.str.replace(r"[\s\u00a0\u202f\u2009']", "", regex=True).str.replace("\u2212", "-", regex=False)
     s = s.str.removesuffix("kr").str.removesuffix("SEK")
@@ -87,8 +102,11 @@ def _text_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     parts = s.str.extract(_AMOUNT)
     ok = parts["int"].notna()
     frac = parts["frac"].fillna("").str.ljust(2, "0")
-    ore = (parts["int"].where(ok, "0") + frac.where(ok, "00")).astype("int64")
-    return ore.where(parts["sign"].isna(), -ore), ok
+    digits = (parts["int"].where(ok, "0") + frac.where(ok, "00")).str.lstrip("0")
+    big = ok & (digits.str.len() > len(str(MAX_AMOUNT_ORE)))  # more digits than the bound has
+    ore = digits.where(~big & (digits != ""), "0").astype("int64")
+    big |= ok & (ore > MAX_AMOUNT_ORE)
+    return ore.where(parts["sign"].isna(), -ore).where(~big, 0), ok, big
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -24,6 +24,7 @@ from samordning.check import Finding, check
 from samordning.errors import SamordningError
 from samordning.figures import Figures
 from samordning.followup import Figure, Forecast, quarter_records, withholding_cap
+from samordning.names import shown_names
 from samordning.queries import RowFilter, RowSet
 from samordning.store import Store
 
@@ -132,7 +133,7 @@ def build_report(store: Store, agreement: Agreement, quarter: str | None = None,
     withholdings = withholdings.assign(cap_ore=[withholding_cap(agreement, a) for a in withholdings["area"]])
     comments = store.comments(agreement.id)
     comments = comments[comments["quarter"].isna() | comments["quarter"].isin(covered_quarters)]
-    uploads = store.uploads(agreement.id)
+    uploads = shown_names(store.uploads(agreement.id))
     uploads = uploads[uploads["id"].isin(covered.uploads_behind())].reset_index(drop=True)
     since, changes = _changes_since_final(store, agreement, by_area)
     left_summary = covered.left_out(dated_or_total=True)
@@ -214,7 +215,7 @@ def _changes_since_final(store: Store, agreement: Agreement, by_area: pd.DataFra
     old = {(r["quarter"], r["area"]): r for r in json.loads(last["figures"])}
     old_uploads = {int(u["id"]) for u in json.loads(last["uploads"])}
     names = {a.key: a.name for a in agreement.areas}
-    uploads = store.uploads(agreement.id)
+    uploads = shown_names(store.uploads(agreement.id))
     changes = []
     for r in by_area.itertuples():
         before = old.get((r.quarter, names[r.area]))

@@ -29,6 +29,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from samordning.agreement import quarter_label
 from samordning.followup import REASONS
+from samordning.names import shown
 from samordning.queries import Row
 from samordning.report import EconomicReport
 
@@ -226,7 +227,8 @@ def _record_sheets(book: Book, r: EconomicReport) -> None:
                                      r.signoffs[p.role]["signed_on"]]) if p.role in r.signoffs else ["", "", None])]
                 for p in a.parties], formats={5: DATE}, widths=[40, 14, 30, 30, 14])
     book.sheet("Utelämnade", ["Fil", "Blad", "Rad", "Period", "Konto", "Text", "Belopp", "Skäl"],
-               ((x.filename, x.sheet, x.excel_row, x.period, x.account, x.text, x.amount_ore / 100, REASONS[x.reason])
+               ((shown(x.filename), x.sheet, x.excel_row, x.period, x.account, x.text, x.amount_ore / 100,
+                 REASONS[x.reason])
                 for chunk in r.left_out.chunks() for x in chunk),
                formats={7: KR}, widths=[28, 12, 8, 10, 8, 44, 16, 44])
 
@@ -235,8 +237,8 @@ def transaction_cells(chunks: Iterable[list[Row]], names: Mapping[str, str]) -> 
     """The *Transaktioner* sheet's cells of streamed rows."""
     for chunk in chunks:
         for x in chunk:
-            yield (x.filename, x.sheet, x.excel_row, x.booking_date, x.period, x.account, x.cost_centre, x.project,
-                   x.voucher, x.text, x.amount_ore / 100, x.quarter, names.get(x.area) if x.area else None)
+            yield (shown(x.filename), x.sheet, x.excel_row, x.booking_date, x.period, x.account, x.cost_centre,
+                   x.project, x.voucher, x.text, x.amount_ore / 100, x.quarter, names.get(x.area) if x.area else None)
 
 
 def write_report(r: EconomicReport, out: IO[bytes] | str) -> None:
@@ -262,7 +264,7 @@ def write_selection(rows: Iterable[Row], out: IO[bytes] | str, area_names: Mappi
     names = area_names or {}
     book = Book(out)
     book.sheet("Transaktioner", SELECTION_HEAD,
-               ((x.filename, x.sheet, x.excel_row, x.booking_date, x.period, x.account, x.cost_centre, x.project,
+               ((shown(x.filename), x.sheet, x.excel_row, x.booking_date, x.period, x.account, x.cost_centre, x.project,
                  x.voucher, x.text, x.amount_ore / 100, names.get(x.area, x.area) if x.area else None,
                  REASONS.get(x.reason) if x.reason else None) for x in rows),
                formats={4: DATE, 11: KR}, widths=[28, 12, 8, 12, 10, 8, 10, 10, 14, 44, 16, 28, 36])

@@ -27,6 +27,7 @@ from samordning.followup import (
     key_figures,
     quarterly,
 )
+from samordning.names import shown
 from samordning.store import Store
 from samordning.ui.dashboard.html import message
 
@@ -95,7 +96,8 @@ class State:
         if rows.empty:
             return {}
         pairs = rows[["quarter", "upload_id", "filename"]].dropna(subset=["quarter"]).drop_duplicates()
-        return {q: ", ".join(f"{int(p.upload_id)} ({p.filename})" for p in part.sort_values("upload_id").itertuples())
+        return {q: ", ".join(f"{int(p.upload_id)} ({shown(p.filename)})"
+                             for p in part.sort_values("upload_id").itertuples())
                 for q, part in pairs.groupby("quarter")}
 
     @functools.cached_property

@@ -7,6 +7,7 @@ import ipywidgets as ipw
 from samordning.check import Finding
 from samordning.followup import left_out_summary
 from samordning.localtime import local_time
+from samordning.names import shown
 from samordning.ui.dashboard.base import Tab
 from samordning.ui.dashboard.html import CSS, e, header_html, message, role_html, smd, sub
 from samordning.ui.dashboard.state import State
@@ -29,7 +30,7 @@ def provenance_html(s: State) -> str:
     in_force = s.uploads[s.uploads["status"] != "ersatt"]
     newest = s.uploads.iloc[-1]
     return sub(f'Senaste utfall: <b>{e(s.forecast.as_of or "–")}</b>. Underlag: {len(in_force)} gällande '
-               f'exporter, senast {e(newest.filename)} (uppladdning {int(newest.id)}, '
+               f'exporter, senast {e(shown(newest.filename))} (uppladdning {int(newest.id)}, '
                f'{local_time(newest.uploaded_at)}, {e(newest.uploaded_by)}). Rader som inte räknas som utfall: '
                f'{left_text}.')
 

@@ -8,6 +8,7 @@ import ipywidgets as ipw
 import pandas as pd
 
 from samordning.followup import REASONS
+from samordning.names import shown
 from samordning.report.excel import selection_xlsx
 from samordning.ui.dashboard.base import ALL, Tab, area_options, button, quarter_options, set_options
 from samordning.ui.dashboard.html import e, kr, sub, table
@@ -79,7 +80,7 @@ class TransactionsTab(Tab):
         names = self.state.area_names
         self.table.value = table(
             ["Källa (fil:rad)", "Datum", "Konto", "Ansvar", "Projekt", "Text", "Belopp", "Område / skäl"],
-            [[f"{e(r.filename)}:{int(r.excel_row)}", e(r.booking_date or r.period or ""), e(r.account),
+            [[f"{e(shown(r.filename))}:{int(r.excel_row)}", e(r.booking_date or r.period or ""), e(r.account),
               e(r.cost_centre), e(r.project), e(r.text), kr(int(r.amount_ore), True),
               e(names.get(r.area, "") if not r.reason else REASONS[r.reason])]
              for r in rows.head(MAX_TABLE_ROWS).itertuples()], left={0, 5, 7})

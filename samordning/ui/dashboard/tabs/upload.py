@@ -11,6 +11,7 @@ from samordning.errors import SamordningError
 from samordning.imports import PreparedImport, commit_import, current_user, prepare_import
 from samordning.ingest import peek, too_large
 from samordning.localtime import local_time
+from samordning.names import shown
 from samordning.ui.dashboard.base import CONTROLLERS, Tab, button, heading, set_options
 from samordning.ui.dashboard.html import e, kr, message, smd, sub, table
 from samordning.ui.dashboard.state import State
@@ -40,7 +41,7 @@ def history_html(uploads: Any) -> str:
         return sub("Inga uppladdningar ännu.")
     return table(
         ["Id", "Fil", "Inläst", "Av", "Månader", "Gäller för", "Status", "Rader (räknas)", "sha256"],
-        [[str(int(r.id)), e(r.filename), local_time(r.uploaded_at), e(r.uploaded_by), e(", ".join(r.periods)),
+        [[str(int(r.id)), e(shown(r.filename)), local_time(r.uploaded_at), e(r.uploaded_by), e(", ".join(r.periods)),
           e(", ".join(r.active_periods) or "–"), e(r.status),
           f"{r.summary.get('rows_read', '')} ({r.summary.get('rows_counted', '')})",
           f'<span title="{e(r.sha256)}">{e(r.sha256[:12])}…</span>'] for r in uploads.iloc[::-1].itertuples()],
@@ -84,7 +85,7 @@ class UploadTab(Tab):
         u = state.uploads
         self.history.value = history_html(u)
         replaced = u[u["status"] != "aktiv"] if len(u) else u
-        set_options(self.revert_choice, [(f"{int(r.id)}: {r.filename} ({r.status})", int(r.id))
+        set_options(self.revert_choice, [(f"{int(r.id)}: {shown(r.filename)} ({r.status})", int(r.id))
                                          for r in replaced.itertuples()])
         self.revert.disabled = not len(replaced)
 
