@@ -12,6 +12,7 @@ from samordning.agreements import Version, import_file, resolve, version, versio
 from samordning.errors import SamordningError
 from samordning.localtime import local_time
 from samordning.money import format_kr
+from samordning.names import shown
 from samordning.store import Store
 
 ACTIONS = ("import", "export", "list", "show", "versions")
@@ -65,7 +66,7 @@ def _import(store: Store, args: argparse.Namespace) -> int:
     if not new:
         print(f"Avtal {saved.agreement_id}: filen är densamma som version {saved.number}; ingen ny version.")
         return 0
-    print(f"Avtal {saved.agreement_id} version {saved.number} ({saved.status}) sparad av {saved.by}.")
+    print(f"Avtal {shown(saved.agreement_id)} version {saved.number} ({saved.status}) sparad av {shown(saved.by)}.")
     for f in saved.introduced:
         print(f"  ny iakttagelse [{f['clause']}] {f['title']}")
     for f in saved.fixed:
@@ -109,7 +110,7 @@ def _list(store: Store, args: argparse.Namespace) -> int:
         print(f"{e.id:<16} v{e.version:<3} {e.status:<12} {e.start}–{e.end}  ersättning "
               f"{format_kr(e.compensation_ore)}, förskott hittills {format_kr(e.advanced_ore)}, utfall hittills "
               f"{format_kr(e.actual_ore)} ({used}), prognostiserad återbetalning {format_kr(e.repayment_ore)}, "
-              f"innehållet {format_kr(e.withheld_ore)}, {e.findings} iakttagelser  {e.title}")
+              f"innehållet {format_kr(e.withheld_ore)}, {e.findings} iakttagelser  {shown(e.title)}")
     return 0
 
 
@@ -121,8 +122,8 @@ def _show(store: Store, args: argparse.Namespace) -> int:
         return 0
     a = chosen.agreement
     signed = f", undertecknat {chosen.signed_on}" if chosen.signed_on else ""
-    print(f"{a.id} – {a.title}\nVersion {chosen.number} ({chosen.status}{signed}), sparad {record['at']} av "
-          f"{chosen.by}{': ' + chosen.reason if chosen.reason else ''}")
+    print(f"{shown(a.id)} – {shown(a.title)}\nVersion {chosen.number} ({chosen.status}{signed}), sparad "
+          f"{record['at']} av {shown(chosen.by)}{': ' + shown(chosen.reason) if chosen.reason else ''}")
     print(f"Giltighetstid {a.validity.start}–{a.validity.end} ({a.validity.clause}); ersättning "
           f"{format_kr(a.compensation_ore)} ({a.compensation.clause}); {len(a.advances)} förskott i planen")
     for area in a.areas:
@@ -141,8 +142,8 @@ def _versions(store: Store, args: argparse.Namespace) -> int:
         return 0
     for v in found:
         signed = f" {v.signed_on}" if v.signed_on else ""
-        print(f"Version {v.number}  {local_time(v.at)}  {v.by}  {v.status}{signed}  {len(v.findings)} iakttagelser"
-              + (f"\n  Skäl: {v.reason}" if v.reason else ""))
+        print(f"Version {v.number}  {local_time(v.at)}  {shown(v.by)}  {v.status}{signed}  {len(v.findings)} "
+              "iakttagelser" + (f"\n  Skäl: {shown(v.reason)}" if v.reason else ""))
         for f in v.fixed:
             print(f"  − åtgärdad [{f['clause']}] {f['title']}")
         for f in v.introduced:
