@@ -16,16 +16,19 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
 from samordning.errors import Problem, SamordningError
+from samordning.mapping import check_dimension, overlaps, parse_rule
 from samordning.money import kr_to_ore, share_of, split
 
 Clause = Annotated[str, StringConstraints(pattern=r"^§\d+$")]
@@ -56,7 +59,13 @@ def _to_kr(value: object) -> Decimal:
     return amount
 
 
+def _rule(value: str) -> str:
+    parse_rule(value)  # raises ValueError with a Swedish message
+    return value
+
+
 Share = Annotated[Fraction, BeforeValidator(_to_fraction)]
+CodeRule = Annotated[str, AfterValidator(_rule)]
 Kronor = Annotated[Decimal, BeforeValidator(_to_kr)]
 
 
@@ -106,7 +115,9 @@ class Advance(_Model):
 
 
 class Mapping(_Model):
-    dimension: Literal["project", "cost_centre", "activity", "account", "counterpart"]
+    """Which coding dimension the areas' codes are read from (see :mod:`samordning.mapping`)."""
+
+    dimension: Annotated[str, AfterValidator(check_dimension)]
 
 
 class Area(_Model):
@@ -114,7 +125,7 @@ class Area(_Model):
     name: str = Field(min_length=1)
     share: Share
     share_confirmed: bool
-    codes: tuple[str, ...] = Field(min_length=1)
+    codes: tuple[CodeRule, ...] = Field(min_length=1)   # rules: "7301", "4000-7999", "73*", "*"
     clause: Clause
 
 
@@ -185,14 +196,19 @@ class Agreement(_Model):
     contacts: Contacts
     signing: Signing
 
+    @field_validator("areas")
+    @classmethod
+    def _codes_apart(cls, areas: tuple[Area, ...]) -> tuple[Area, ...]:
+        clashes = overlaps((a.key, a.codes) for a in areas)
+        if clashes:
+            raise ValueError("; ".join(clashes))
+        return areas
+
     @model_validator(mode="after")
     def _consistent(self) -> Agreement:
         keys = [a.key for a in self.areas]
         if len(set(keys)) != len(keys):
             raise ValueError("två områden har samma key")
-        codes = [c for a in self.areas for c in a.codes]
-        if len(set(codes)) != len(codes):
-            raise ValueError("samma kod är kopplad till två områden")
         roles = {p.role for p in self.parties}
         if roles != {"utförare", "beställare"}:
             raise ValueError("parterna ska vara en utförare och en beställare")

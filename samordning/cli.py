@@ -40,7 +40,7 @@ from samordning.errors import SamordningError
 from samordning.figures import Figures
 from samordning.followup import REASONS, WHOLE_PERIOD, quarter_records, withholding_cap, year_records, yearly
 from samordning.imports import current_user, import_export
-from samordning.ingest import CANONICAL_SV, read_regular_file
+from samordning.ingest import CANONICAL_SV, file_period, read_regular_file
 from samordning.money import format_kr, parse_kr
 from samordning.names import shown
 from samordning.queries import RowFilter, stream_rows
@@ -70,6 +70,10 @@ def cmd_import(args: argparse.Namespace, paths: Sequence[str] | None = None) -> 
             raise SamordningError(f"Rubrikraden ska vara ett radnummer i Excel, 1 eller större "
                                   f"(inte {args.header_row}).")
         options["header_row"] = args.header_row
+    if getattr(args, "period", None):
+        options["period"] = file_period(args.period)  # a quarter or a typo: refused before any file is read
+    if getattr(args, "accept_unbalanced", False):
+        options["accept_unbalanced"] = True
     if getattr(args, "column", None):
         columns = {}
         for item in args.column:
@@ -193,6 +197,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         "amount_counted": kronor(u.summary.get("amount_counted_ore", 0)),
         "left_out": {k: {"rows": v["rows"], "amount": kronor(v["amount_ore"])}
                      for k, v in u.summary.get("left_out", {}).items()},
+        "period_given": u.summary.get("period_given"), "warnings": u.summary.get("warnings", []),
     } for u in frame.itertuples()]
     if args.json:
         _print_json(records)
@@ -200,8 +205,11 @@ def cmd_history(args: argparse.Namespace) -> int:
     if not records:
         print("Inga uppladdningar ännu.")
     for r in records:
+        given = " (angiven för hela filen)" if r["period_given"] else ""
         print(f"{r['id']:>4}  {r['uploaded_at'][:16]}  {r['user']:<12} {shown(r['filename'])}  [{r['status']}]  "
-              f"{', '.join(r['periods'])}  {r['rows_read']} rader  sha256 {r['sha256'][:12]}…")
+              f"{', '.join(r['periods'])}{given}  {r['rows_read']} rader  sha256 {r['sha256'][:12]}…")
+        for warning in r["warnings"]:
+            print(f"      varning: {warning}")
     return 0
 
 
@@ -541,6 +549,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="koppla en kolumn för hand när den inte känns igen; FÄLT är något av "
                         + ", ".join(CANONICAL_SV) + ". Kopplingen sparas för filer med samma rubriker.")
     p.add_argument("--header-row", type=int, metavar="RAD", help="rubrikradens radnummer i Excel")
+    p.add_argument("--period", metavar="ÅÅÅÅ-MM",
+                   help="månaden för alla rader i en fil utan datum- eller periodkolumn (ett kvartal avvisas)")
+    p.add_argument("--accept-unbalanced", action="store_true",
+                   help="läs in en SIE-fil trots verifikationer som inte balanserar; varningen sparas")
     p.add_argument("--user", help="vem som laddar upp (annars inloggad användare)")
     p.set_defaults(func=cmd_import)
 

@@ -36,12 +36,21 @@ class Problem:
 
 
 class SamordningError(Exception):
-    """An error whose message is fit for the user: Swedish, no traceback needed."""
+    """An error whose message is fit for the user: Swedish, no traceback needed.
 
-    def __init__(self, message: str, problems: tuple[Problem, ...] | list[Problem] = ()) -> None:
+    ``remedy`` names a read option that would let the input through when the user confirms it (``"period"``:
+    a month for a file without dates, ``proposal`` the month found in its name or title rows;
+    ``"accept_unbalanced"``: a SIE file whose vouchers do not balance), so the CLI and the upload view can offer
+    the same way forward.
+    """
+
+    def __init__(self, message: str, problems: tuple[Problem, ...] | list[Problem] = (), *,
+                 remedy: str | None = None, proposal: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.problems = tuple(problems)
+        self.remedy = remedy
+        self.proposal = proposal
 
     def __str__(self) -> str:
         return self.describe()

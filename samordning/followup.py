@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from samordning.agreement import Agreement, quarter_of
+from samordning.mapping import area_of_codes, sie_dimension
 from samordning.money import format_kr, share_of
 
 # Why a row does not count, in the order the rules are applied (the first that matches wins).
@@ -42,9 +43,8 @@ def classify(rows: pd.DataFrame, agreement: Agreement) -> pd.DataFrame:
     account = out["account"].astype(object).fillna("")
     classes = {a: str(a).strip()[:1] in agreement.accounts.cost_classes for a in pd.unique(account)}
     is_cost = account.map(classes).to_numpy(dtype=bool)
-    code_to_area = {code: area.key for area in agreement.areas for code in area.codes}
-    codes = out[agreement.mapping.dimension].astype(object).fillna("")
-    area = codes.map({c: code_to_area.get(str(c).strip()) for c in pd.unique(codes)})
+    codes = mapped_codes(out, agreement.mapping.dimension)
+    area = codes.map(area_of_codes(pd.unique(codes), {a.key: a.codes for a in agreement.areas}))
     kind = out["row_kind"].astype("string").to_numpy() if "row_kind" in out else np.full(len(out), "data")
 
     reason = np.select(
@@ -57,6 +57,17 @@ def classify(rows: pd.DataFrame, agreement: Agreement) -> pd.DataFrame:
     out["area"] = area.astype(object).where(reason == "", None)
     out["reason"] = reason
     return out
+
+
+def mapped_codes(rows: pd.DataFrame, dimension: str) -> pd.Series:
+    """The codes the agreement's mapping reads: a named column, or a SIE dimension (``"sie:2"``) from the
+    rows' kept SIE dimensions (``dimensions``: a dict per row, number → object); "" where a row has none."""
+    number = sie_dimension(dimension)
+    if number is None:
+        return rows[dimension].astype(object).fillna("")
+    if "dimensions" not in rows:
+        return pd.Series("", index=rows.index, dtype=object)
+    return rows["dimensions"].map(lambda d: d.get(number, "") if isinstance(d, dict) else "").astype(object)
 
 
 def quarter_of_period(period: object) -> str | None:

@@ -13,9 +13,10 @@ from samordning.agreement import Agreement
 from samordning.errors import SamordningError
 from samordning.followup import classify, counted, left_out_summary
 from samordning.ingest import NAME_SV, Export, read_export
+from samordning.mapping import sie_dimension
 from samordning.money import format_kr
 from samordning.names import shown
-from samordning.store import Store
+from samordning.store import ROW_COLUMNS, Store
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def prepare_import(store: Store, agreement: Agreement, filename: str, content: b
         return PreparedImport(filename, content, sha256, existing)
     if "saved" not in read_options:
         read_options["saved"] = store.column_mappings()
+    _refuse_unstorable_mapping(agreement)
     export = read_export(content, shown(filename), **read_options)  # type: ignore[arg-type]
     if too_long := rules.row_lengths(export.rows, filename, export.sheet, export.columns):
         raise SamordningError(f"Filen {filename} har värden som är längre än databasen sparar; inget har sparats.",
@@ -100,6 +102,10 @@ def prepare_import(store: Store, agreement: Agreement, filename: str, content: b
     rows = classify(export.rows, agreement)
     left = left_out_summary(rows)
     summary = summarise(rows, left)
+    if export.period_given:
+        summary["period_given"] = export.period_given
+    if export.warnings:
+        summary["warnings"] = list(export.warnings)
     months = sorted(export.rows["period"].dropna().unique().tolist())
     preview = ImportResult(filename, sha256, 0, duplicate=False, sheet=export.sheet, rows_read=len(rows),
                            rows_imported=int(summary["rows_counted"]),  # type: ignore[call-overload]
@@ -107,6 +113,16 @@ def prepare_import(store: Store, agreement: Agreement, filename: str, content: b
                            left_out=left, summary_data=summary, notes=tuple(_notes(export)))
     return PreparedImport(filename, content, sha256, None, preview, export,
                           store.months_in_force(agreement.id, months))
+
+
+def _refuse_unstorable_mapping(agreement: Agreement) -> None:
+    """An agreement that maps by a SIE dimension number needs the rows' dimensions stored; until the store keeps
+    them (a ``dimensions`` column of ledger_rows), its figures would differ from the preview: refuse, saying so."""
+    if sie_dimension(agreement.mapping.dimension) is not None and "dimensions" not in ROW_COLUMNS:
+        raise SamordningError(
+            f"Avtalet {agreement.id} kopplar områdena efter SIE-dimension {agreement.mapping.dimension!r}, men "
+            "databasen sparar ännu inte radernas SIE-dimensioner; inget har lästs in. Koppla efter projekt, "
+            "ansvar, verksamhet, konto eller motpart tills vidare.")
 
 
 def commit_import(store: Store, agreement: Agreement, prepared: PreparedImport, user: str | None = None
@@ -126,6 +142,9 @@ def commit_import(store: Store, agreement: Agreement, prepared: PreparedImport, 
 
 def _notes(export: Export) -> list[str]:
     notes = list(export.notes)
+    if export.period_given:
+        notes.append(f"Perioden {export.period_given} är angiven för hela filen (filen har inga datum).")
+    notes += [f"Varning: {warning}" for warning in export.warnings]
     if export.mapping_source != "auto":
         how = "given nu; sparas för filer med samma rubriker" if export.mapping_source == "manual" else \
             "sparad tidigare för filer med samma rubriker"

@@ -22,6 +22,7 @@ from functools import cache
 import pandas as pd
 import sqlalchemy as sa
 
+from samordning import mapping
 from samordning.agreement import Agreement
 from samordning.followup import quarter_of_period
 from samordning.schema import ROW_COLUMNS, ledger_rows, upload_months, uploads
@@ -40,17 +41,11 @@ def in_force_condition(rows: sa.Table = ledger_rows) -> sa.ColumnElement[bool]:
     return sa.or_(active_month, sa.and_(rows.c.period.is_(None), any_active))
 
 
-def rule_condition(column: sa.ColumnElement[str], rule: str) -> sa.ColumnElement[bool]:
-    """One rule of the agreement's code mapping as an SQL condition on the (trimmed) code: the code itself."""
-    return column == rule
-
-
 def area_expression(agreement: Agreement, rows: sa.FromClause = ledger_rows) -> sa.ColumnElement[str]:
-    """The key of the area a row's code maps to (§4), NULL when none. Codes are unique across areas (the
-    agreement file is refused otherwise), so the order of the WHEN branches does not matter."""
-    code = sa.func.trim(rows.c[agreement.mapping.dimension])
-    whens = [(sa.or_(*[rule_condition(code, rule) for rule in area.codes]), area.key) for area in agreement.areas]
-    return sa.case(*whens, else_=sa.null())
+    """The key of the area a row's code maps to (§4), NULL when none: the agreement's rules (exact, range,
+    prefix, "*") as a CASE, built by :mod:`samordning.mapping` — the same rules :func:`~samordning.followup.classify`
+    applies in pandas."""
+    return mapping.area_expression(agreement.mapping.dimension, [(a.key, a.codes) for a in agreement.areas], rows)
 
 
 def account_class(rows: sa.FromClause = ledger_rows) -> sa.ColumnElement[str]:

@@ -93,7 +93,7 @@ def test_sie_maps_the_project_dimension_to_the_areas() -> None:
     assert left_ore == {"outside_period": 0, "not_cost": -16_058_530, "no_area": 485_000}
     first = export.rows.iloc[0]
     assert (first["voucher"], first["text"], first["cost_centre"], first["excel_row"]) == \
-        ("A101", "Lön jan", "0410", 17)
+        ("A 101", "Lön jan", "0410", 17)
     assert "Konsultfaktura Åre" in set(export.rows["text"])  # CP437 decoded
     assert 9_900 not in set(export.rows["amount_ore"])  # the removed row (#BTRANS 99.00) does not count
 
@@ -101,7 +101,8 @@ def test_sie_maps_the_project_dimension_to_the_areas() -> None:
 @pytest.mark.parametrize(("name", "lines"), [
     ("x_sie_felaktig.se", ["rad 22, kolumn 'transdat': transaktionsdatumet kan inte läsas (värde: '345,67')",
                            "rad 32, kolumn 'belopp': beloppet kan inte läsas (värde: '1234.5.6')"]),
-    ("x_sie_obalanserad.se", ["rad 50, kolumn 'belopp': verifikationen B299 balanserar inte: summa 9,00"]),
+    ("x_sie_obalanserad.se", ["rad 50, kolumn 'belopp': verifikationen serie B nr 299 balanserar inte: "
+                              "summa 9,00 kr"]),
 ])
 def test_sie_refusals_name_every_bad_line(name: str, lines: list[str]) -> None:
     with pytest.raises(SamordningError) as refused:

@@ -109,18 +109,21 @@ def test_voucher_date_text_and_dimensions() -> None:
     first = rows.loc[23]
     assert (first["voucher"], first["booking_date"], first["period"], first["account"], first["cost_centre"],
             first["project"], first["activity"], first["counterpart"], first["text"], first["amount_ore"]) == \
-        ("A1", dt.date(2023, 1, 31), "2023-01", "5011", "0410", "7301", "", "", "Lön januari", 4_200_000)
+        ("A 1", dt.date(2023, 1, 31), "2023-01", "5011", "0410", "7301", "", "", "Lön januari", 4_200_000)
     # Line 46 has its own transdat and text; line 47 in the same voucher C1 takes the #VER's date and text.
     own = rows.loc[46]
     assert (own["voucher"], own["booking_date"], own["period"], own["text"], own["amount_ore"]) == \
-        ("C1", dt.date(2023, 4, 3), "2023-04", "Tåg Östersund-Sundsvall", 123_456)
+        ("C 1", dt.date(2023, 4, 3), "2023-04", "Tåg Östersund-Sundsvall", 123_456)
     same_voucher = rows.loc[47]
     assert (same_voucher["voucher"], same_voucher["booking_date"], same_voucher["period"], same_voucher["text"]) == \
-        ("C1", dt.date(2023, 3, 31), "2023-03", "Resor mars")
+        ("C 1", dt.date(2023, 3, 31), "2023-03", "Resor mars")
     # A row without a cost centre object has "" there; a balancing row has no objects at all.
     assert (rows.loc[41, "cost_centre"], rows.loc[41, "project"]) == ("", "7301")
     assert (rows.loc[25, "cost_centre"], rows.loc[25, "project"], rows.loc[25, "amount_ore"]) == ("", "", -8_050_000)
     assert (rows.loc[80, "cost_centre"], rows.loc[80, "project"]) == ("0410", "")
+    # Every dimension is kept by number, whichever column it also fills.
+    assert (rows.loc[23, "dimensions"], rows.loc[41, "dimensions"], rows.loc[25, "dimensions"]) == \
+        ({"1": "0410", "6": "7301"}, {"6": "7301"}, None)
 
 
 def test_swedish_letters_survive_cp437() -> None:
@@ -131,7 +134,7 @@ def test_swedish_letters_survive_cp437() -> None:
 
 def test_the_correction_counts_once_and_the_removed_row_not_at_all() -> None:
     rows = read_sie(fixture_bytes(), NAME).rows
-    a2 = rows[rows["voucher"] == "A2"]
+    a2 = rows[rows["voucher"] == "A 2"]
     # #BTRANS (line 34, 7301, "Felkonterad lön") is gone; #RTRANS (35) is read once, as the #TRANS on line 36.
     assert a2["excel_row"].tolist() == [36, 37]
     assert a2["project"].tolist() == ["7302", ""]
@@ -202,18 +205,22 @@ def test_a_pdf_renamed_to_se_is_refused() -> None:
 def test_a_file_without_trans_rows_is_refused() -> None:
     # Only the #BTRANS and #RTRANS rows are left: still no transactions.
     error = refusal(edited({}, drop=("#TRANS",)))
-    assert error.message == f"Filen {NAME} innehåller inga transaktioner (#TRANS)."
+    assert error.message == f"Filen {NAME} innehåller inga transaktioner (#TRANS): inga rader att läsa."
     assert [p.file for p in error.problems] == [NAME]
 
 
 def test_an_unbalanced_voucher_is_refused() -> None:
     # Voucher C1 (line 44): 1 234,56 + 765,44 − 1 988,00 = 12,00.
     error = refusal(edited({48: ("-2000.00", "-1988.00")}))
-    assert error.message == f"SIE-filen {NAME} har 1 rad som inte kan läsas; inget har sparats."
+    # The headline counts the voucher, not "1 rad som inte kan läsas", and says how to accept the file.
+    assert error.message == (
+        f"SIE-filen {NAME} har 1 verifikation som inte balanserar; inget har sparats. Stämmer exporten ändå kan "
+        "filen läsas in med --accept-unbalanced (i uppladdningen: Läs in trots obalans); varningen sparas då med "
+        "uppladdningen.")
     assert [(p.row, p.column, p.message) for p in error.problems] == \
-        [(44, "belopp", "verifikationen C1 balanserar inte: summa 12,00")]
-    assert str(error.problems[0]) == f"fil {NAME}, rad 44, kolumn 'belopp': verifikationen C1 balanserar inte: " \
-                                     "summa 12,00"
+        [(44, "belopp", "verifikationen serie C nr 1 balanserar inte: summa 12,00 kr")]
+    assert str(error.problems[0]) == f"fil {NAME}, rad 44, kolumn 'belopp': verifikationen serie C nr 1 " \
+                                     "balanserar inte: summa 12,00 kr"
 
 
 def test_every_bad_amount_is_listed_with_its_line_and_not_as_an_unbalanced_voucher() -> None:
@@ -236,9 +243,11 @@ def test_a_bad_date_is_refused() -> None:
     ]
 
 
-def test_an_unclosed_quote_is_refused() -> None:
-    error = refusal(edited({46: ('"Tåg Östersund-Sundsvall"', '"Tåg Östersund-Sundsvall')}))
-    assert [p.row for p in error.problems if "citattecken" in p.message] == [46]
+def test_an_unclosed_quote_reads_to_the_end_of_its_line_with_a_warning() -> None:
+    export = read_sie(edited({46: ('"Tåg Östersund-Sundsvall"', '"Tåg Östersund-Sundsvall')}), NAME)
+    assert export.rows.loc[export.rows["excel_row"] == 46, "text"].item() == "Tåg Östersund-Sundsvall"
+    assert export.warnings == ["1 rad har ett citattecken som inte stängs (rad 46); texten har lästs till radens "
+                               "slut."]
 
 
 def test_an_unclosed_object_list_is_named_as_such() -> None:

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+# ``dimensions``: every SIE dimension of a row (dimension number → object, None for rows of other files), so
+# that an agreement can map by any of them ("sie:2").
 COLUMNS = ("sheet", "excel_row", "booking_date", "period", "account", "cost_centre", "activity",
-           "project", "counterpart", "voucher", "text", "amount_ore", "row_kind")
+           "project", "counterpart", "voucher", "text", "amount_ore", "row_kind", "dimensions")
 
 
 @dataclass
@@ -24,3 +26,5 @@ class Export:
     notes: list[str] = field(default_factory=list)        # said to the user with the summary
     layout: str = ""                     # fingerprint of the header row: a saved column mapping is found by it
     mapping_source: str = "auto"         # "auto", "manual" (given now) or "saved" (given for this layout before)
+    period_given: str | None = None      # the month given for a whole file without dates ("2016-03")
+    warnings: list[str] = field(default_factory=list)  # what the controller accepted: stored with the upload

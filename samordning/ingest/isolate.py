@@ -90,7 +90,7 @@ def _child(send: int, read: Callable[[], object]) -> None:
         try:
             outcome: tuple[object, ...] = ("ok", read())
         except SamordningError as exc:
-            outcome = ("refused", exc.message, exc.problems)
+            outcome = ("refused", exc.message, exc.problems, exc.remedy, exc.proposal)
         except MemoryError:
             outcome = ("memory",)
         except BaseException as exc:  # a bug: the caller raises it as one
@@ -121,7 +121,8 @@ def _result(filename: str, outcome: tuple[object, ...] | None, status: int, time
     if outcome is not None and outcome[0] == "ok":
         return outcome[1]  # type: ignore[return-value]
     if outcome is not None and outcome[0] == "refused":
-        raise SamordningError(str(outcome[1]), list(outcome[2]))  # type: ignore[call-overload]
+        _, message, problems, remedy, proposal = outcome
+        raise SamordningError(str(message), list(problems), remedy=remedy, proposal=proposal)  # type: ignore[arg-type]
     if outcome is not None and outcome[0] == "error":
         raise ReaderFailed(str(outcome[1]))
     if timed_out:
@@ -151,7 +152,9 @@ def pack_frame(frame: pd.DataFrame, *, text: tuple[str, ...] = (), clean: Cleane
         column = frame[name]
         if column.dtype.kind in "biufM":
             columns[name] = ("array", column.to_numpy(), column.dtype)
-        elif column.iloc[:1000].nunique() > 500:  # nearly unique: codes would cost more than they save
+        elif not _hashable(column) or column.iloc[:1000].nunique() > 500:
+            # nearly unique, codes would cost more than they save; or values such as a SIE row's dimensions
+            # (a dict), which have no codes
             values = column.to_numpy(dtype=object)
             if clean is not None and name in text:
                 values, hits = clean(values)
@@ -167,6 +170,11 @@ def pack_frame(frame: pd.DataFrame, *, text: tuple[str, ...] = (), clean: Cleane
                 changed += 0 if hits is None else int(np.isin(codes, np.flatnonzero(hits)).sum())
             columns[name] = ("codes", (codes.astype(np.int32), distinct), column.dtype)
     return {"index": frame.index, "columns": columns}, changed
+
+
+def _hashable(column: pd.Series) -> bool:
+    first = column.first_valid_index()
+    return first is None or not isinstance(column[first], dict | list | set)
 
 
 def unpack_frame(packed: dict[str, object]) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import pandas as pd
 from samordning.errors import Problem, SamordningError
 from samordning.ingest.detect import Grids
 from samordning.ingest.export import COLUMNS, Export
+from samordning.ingest.period import period_from_file
 from samordning.ingest.values import (
     MAX_AMOUNT_ORE,
     as_code,
@@ -25,6 +26,7 @@ from samordning.ingest.values import (
     parse_dates,
     parse_periods,
     read_amounts,
+    split_code,
     text_cells,
 )
 
@@ -52,8 +54,12 @@ CANONICAL_SV = {"datum": "booking_date", "period": "period", "konto": "account",
                 "verifikation": "voucher", "text": "text", "belopp": "amount", "debet": "debit", "kredit": "credit"}
 NAME_SV = {v: k for k, v in CANONICAL_SV.items()}
 _CODES = ("account", "cost_centre", "activity", "project", "counterpart", "voucher", "text")
+_NAMED_CODES = ("account", "cost_centre", "activity", "project", "counterpart")  # may hold "code name"
 _TOTAL_WORDS = re.compile(r"^\s*(summa|totalt|total|delsumma|sum)\b", re.IGNORECASE)
 _HEADER_SEARCH = 50                      # rows searched for the header
+NO_DATE = "ingen datumkolumn"            # a sheet's table has amounts but no date or period column
+_NO_DATE_PROBLEM = ("tabellen har ingen datum- eller periodkolumn; ange perioden för hela filen (--period ÅÅÅÅ-MM) "
+                    "eller koppla datumkolumnen (--column datum=RUBRIK)")
 
 Header = tuple[int, dict[str, int], str]  # (row index, canonical name → column index, mapping source)
 
@@ -88,10 +94,13 @@ def _layout(row: list[object]) -> str:
 # -- the sheet and the header -------------------------------------------------------------------------------
 
 def read_cells(filename: str, grids: Grids, *, chosen: str | None, columns: dict[str, str],
-               header_row: int | None, saved: dict[str, dict[str, str]]) -> Export:
-    """Find the ledger table among the sheets (the largest one, unless a sheet is ``chosen``) and read it."""
-    found, sheets, tried = _survey(filename, grids, columns, header_row, saved)
+               header_row: int | None, saved: dict[str, dict[str, str]], period: str | None = None) -> Export:
+    """Find the ledger table among the sheets (the largest one, unless a sheet is ``chosen``) and read it.
+    ``period`` ("2016-03") is the month of every row, for a table without a date or period column."""
+    found, sheets, tried = _survey(filename, grids, columns, header_row, saved, need_time=period is None)
     if not found:
+        if any(v == NO_DATE for v in sheets.values()):
+            raise _undated(filename, grids, sheets, tried)
         empty = all(v == "tomt" for v in sheets.values())
         raise SamordningError(
             f"Filen {filename} är tom." if empty else
@@ -100,7 +109,7 @@ def read_cells(filename: str, grids: Grids, *, chosen: str | None, columns: dict
             tried or [Problem("arbetsboken är tom", file=filename)])
     name, (index, mapping, source) = max(found.items(), key=lambda f: len(grids[f[0]] or []) - f[1][0])
     cells = grids[name] or []
-    export = _parse_table(filename, name, cells, index, mapping)
+    export = _parse_table(filename, name, cells, index, mapping, period=period)
     export.sheets, export.layout, export.mapping_source = sheets, _layout(cells[index]), source
     size = len(export.rows)
     sheets[name] = f"{size} rader"
@@ -112,8 +121,23 @@ def read_cells(filename: str, grids: Grids, *, chosen: str | None, columns: dict
     return export
 
 
+def _undated(filename: str, grids: Grids, sheets: dict[str, str], tried: list[Problem]) -> SamordningError:
+    """The refusal of a table without a date or period column, proposing the month its file name or title
+    rows name (the rows above the header) for the controller to confirm."""
+    titles = [row for name, state in sheets.items() if state == NO_DATE
+              for p in tried if p.sheet == name and p.row for row in (grids[name] or [])[:p.row - 1]]
+    proposal = period_from_file(filename, titles)
+    found = (f" Filen nämner perioden {proposal}; stämmer den, läs in med --period {proposal} (i uppladdningen: "
+             "bekräfta perioden)." if proposal else "")
+    return SamordningError(
+        f"Filen {filename} har ingen datum- eller periodkolumn (som Bokföringsdatum eller Period). Ange perioden "
+        "för hela filen (--period ÅÅÅÅ-MM, eller Period i uppladdningen), eller koppla datumkolumnen för hand "
+        f"(--column datum=RUBRIK).{found}", tried, remedy="period", proposal=proposal)
+
+
 def _survey(filename: str, grids: Grids, columns: dict[str, str], header_row: int | None,
-            saved: dict[str, dict[str, str]]) -> tuple[dict[str, Header], dict[str, str], list[Problem]]:
+            saved: dict[str, dict[str, str]], *, need_time: bool = True,
+            ) -> tuple[dict[str, Header], dict[str, str], list[Problem]]:
     """Each sheet's ledger table (if any), what was found on every sheet, and why the others were passed over."""
     tried: list[Problem] = []
     found: dict[str, Header] = {}
@@ -124,10 +148,10 @@ def _survey(filename: str, grids: Grids, columns: dict[str, str], header_row: in
             sheets[name] = "kan inte läsas"
             continue
         try:
-            header = _find_header(cells, columns, header_row, saved)
+            header = _find_header(cells, columns, header_row, saved, need_time=need_time)
         except SamordningError as exc:
             tried += [dataclasses.replace(p, file=filename, sheet=name) for p in exc.problems]
-            sheets[name] = "kolumnerna hittas inte"
+            sheets[name] = NO_DATE if exc.problems[0].message == _NO_DATE_PROBLEM else "kolumnerna hittas inte"
             continue
         if header is None:
             tried.append(Problem("hittar ingen rubrikrad med en beloppskolumn (t.ex. Belopp) och en datum- eller "
@@ -141,14 +165,17 @@ def _survey(filename: str, grids: Grids, columns: dict[str, str], header_row: in
 
 
 def _find_header(cells: list[list[object]], columns: dict[str, str], header_row: int | None,
-                 saved: dict[str, dict[str, str]]) -> Header | None:
+                 saved: dict[str, dict[str, str]], *, need_time: bool = True) -> Header | None:
     """The header row and the column of each canonical name.
 
     Without a mapping: the first row (of the first 50) whose cells name an amount column (or Debet and Kredit)
-    and a date or period column. With one: the row (``header_row``, else the first) holding every mapped header,
-    the other columns recognised by name as usual. A row whose layout has a saved mapping uses it.
+    and a date or period column (unless ``need_time`` is False: a period is given for the whole file). With
+    one: the row (``header_row``, else the first) holding every mapped header, the other columns recognised by
+    name as usual. A row whose layout has a saved mapping uses it. A header with an amount but no date or
+    period column, where one is needed, is refused as such (not as "no table").
     """
     rows = [header_row - 1] if header_row else range(min(len(cells), _HEADER_SEARCH))
+    undated: int | None = None
     for index in rows:
         if index >= len(cells):
             raise SamordningError("", [Problem("rubrikraden finns inte", row=header_row)])
@@ -175,11 +202,17 @@ def _find_header(cells: list[list[object]], columns: dict[str, str], header_row:
                     mapping[name] = normed.index(h)
                 source = "manual" if columns else "saved"
         has_amount = "amount" in mapping or {"debit", "credit"} <= mapping.keys()
-        has_time = "booking_date" in mapping or "period" in mapping
+        has_time = "booking_date" in mapping or "period" in mapping or not need_time
         if has_amount and has_time:
             return index, mapping, source
+        if has_amount and (source == "manual" or header_row):
+            raise SamordningError("", [Problem(_NO_DATE_PROBLEM, row=index + 1)])
         if header_row:
-            raise SamordningError("", [Problem("rubrikraden saknar en belopps- eller datumkolumn", row=header_row)])
+            raise SamordningError("", [Problem("rubrikraden saknar en beloppskolumn", row=header_row)])
+        if has_amount and undated is None:
+            undated = index
+    if undated is not None:
+        raise SamordningError("", [Problem(_NO_DATE_PROBLEM, row=undated + 1)])
     if columns:
         raise SamordningError("", [Problem("rubrikerna i kolumnkopplingen finns inte på någon rad",
                                            value=", ".join(columns.values()))])
@@ -209,23 +242,44 @@ class _Values:
 
 
 def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index: int,
-                 mapping: dict[str, int]) -> Export:
+                 mapping: dict[str, int], *, period: str | None = None) -> Export:
     """Read the rows below the header: every value parsed, blank rows dropped, total rows marked; refused with
-    every unreadable or missing value listed."""
-    if "booking_date" not in mapping and "period" not in mapping:
-        raise SamordningError(f"Filen {file} har ingen datum- eller periodkolumn.",
-                              [Problem("ange en kolumn som Verifikationsdatum, Bokföringsdatum eller Period",
-                                       file=file, sheet=sheet, row=header_index + 1)])
+    every unreadable or missing value listed, and when no row is left to read. ``period``: every row's month,
+    for a table without a date or period column."""
+    header = cells[header_index]
+    columns = {name: str(header[col]) for name, col in mapping.items()}
+    _check_time(file, sheet, header_index, columns, period)
     frame = _frame(cells, header_index)
     values = _parse_values(frame, mapping)
     keep = ~_blank_rows(frame, mapping, values)
     if not keep.all():
         frame, values = frame[keep], values.rows(keep)
     is_total = _total_rows(frame, values)
-    header = cells[header_index]
-    columns = {name: str(header[col]) for name, col in mapping.items()}
+    if period is not None:
+        values.period = pd.Series(period, index=frame.index, dtype=object)
     _refuse_unreadable(file, sheet, frame, values, mapping=mapping, columns=columns, is_total=is_total)
-    return Export(file, sheet, header_index + 1, columns, _ledger_rows(sheet, frame, values, is_total))
+    if is_total.all():
+        raise SamordningError(
+            f"Filen {file} har inga rader att läsa under rubrikraden (blad {sheet!r}, rad {header_index + 1}); "
+            "inget har sparats. Har filens radslut gått förlorade, så att allt står på en rad?",
+            [Problem("inga rader att läsa", file=file, sheet=sheet, row=header_index + 1)])
+    export = Export(file, sheet, header_index + 1, columns, _ledger_rows(sheet, frame, values, is_total))
+    export.period_given = period
+    return export
+
+
+def _check_time(file: str, sheet: str, header_index: int, columns: dict[str, str], period: str | None) -> None:
+    """A table needs its own date or period column, or a period given for the whole file — not both."""
+    own = [columns[name] for name in ("booking_date", "period") if name in columns]
+    if own and period is not None:
+        raise SamordningError(
+            f"Filen {file} har en egen datum- eller periodkolumn ({', '.join(own)}); en period för hela filen "
+            f"({period}) anges bara för filer utan datum.",
+            [Problem("perioden för hela filen behövs inte", file=file, sheet=sheet, row=header_index + 1,
+                     column=own[0], value=period)])
+    if not own and period is None:
+        raise SamordningError(f"Filen {file} har ingen datum- eller periodkolumn.",
+                              [Problem(_NO_DATE_PROBLEM, file=file, sheet=sheet, row=header_index + 1)])
 
 
 def _frame(cells: list[list[object]], header_index: int) -> pd.DataFrame:
@@ -265,7 +319,7 @@ def _parse_values(frame: pd.DataFrame, mapping: dict[str, int]) -> _Values:
         from_period, bad_period = parse_periods(_column(frame, mapping, "period"))
         unreadable.append((bad_period & booking_date.isna(), "period", "perioden kan inte läsas"))
         period = period.where(period.notna(), from_period)
-    codes = {name: as_code(_column(frame, mapping, name)) for name in _CODES}
+    codes = _split_names({name: as_code(_column(frame, mapping, name)) for name in _CODES})
     return _Values(amount, booking_date, period, codes, bad_date, bad_amount, unreadable)
 
 
@@ -278,6 +332,20 @@ def _amounts(frame: pd.DataFrame, mapping: dict[str, int], name: str,
     unreadable += [(bad, name, "beloppet kan inte läsas"),
                    (too_large, name, f"beloppet är orimligt stort (mer än {limit} kr åt något håll)")]
     return amount, bad | too_large
+
+
+def _split_names(codes: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """Code cells written with their name ("46362 Köp medicinskt") keep the code as the code; the names become
+    the row's text where the row has none (several joined by "; ")."""
+    names = pd.Series("", index=codes["text"].index, dtype=object)
+    for column in _NAMED_CODES:
+        codes[column], name = split_code(codes[column])
+        has = (name != "").to_numpy()
+        if has.any():
+            joined = names.where(names == "", names + "; ") + name
+            names = names.where(~has, joined)
+    codes["text"] = codes["text"].where(codes["text"] != "", names)
+    return codes
 
 
 def _blank_rows(frame: pd.DataFrame, mapping: dict[str, int], values: _Values) -> np.ndarray:
@@ -337,5 +405,6 @@ def _ledger_rows(sheet: str, frame: pd.DataFrame, values: _Values, is_total: pd.
         **values.codes,
         "amount_ore": values.amount.fillna(0).astype("int64"),
         "row_kind": np.where(is_total, "total", "data"),
+        "dimensions": None,
     }).reset_index(drop=True)
     return rows[list(COLUMNS)]

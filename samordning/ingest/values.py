@@ -171,3 +171,19 @@ def as_code(values: pd.Series) -> pd.Series:
     if other.any():  # dates, booleans, anything else: as written
         out[other] = [str(v).strip() for v in arr[other]]
     return pd.Series(out, index=values.index, dtype=object)
+
+
+# A code followed by its name in one cell: "46362 Köp medicinskt …", "7301 - Social välfärd". The code starts
+# with a digit; the name starts with neither a digit nor a space, so "2023 02" or "12 500" stay whole.
+_CODE_AND_NAME = re.compile(r"^(?P<code>\d[0-9A-Za-z.]*)\s+(?:[-–:]\s*)?(?P<name>[^\d\s\-–:].*)$", re.DOTALL)
+
+
+def split_code(codes: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Code cells (text, from :func:`as_code`) written as a code and its name: the code alone, and the name
+    ("" where the cell holds only a code). Each distinct cell is looked at once."""
+    distinct = pd.unique(codes.to_numpy())
+    code, name = {}, {}
+    for cell in distinct:
+        found = _CODE_AND_NAME.match(cell) if isinstance(cell, str) else None
+        code[cell], name[cell] = (found["code"], found["name"].strip()) if found else (cell, "")
+    return codes.map(code).astype(object), codes.map(name).astype(object)

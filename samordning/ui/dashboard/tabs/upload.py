@@ -36,16 +36,59 @@ def preview_html(name: str, prepared: PreparedImport) -> str:
         f'Kontrollera och spara.</div>')
 
 
+def upload_notes(summary: dict[str, Any]) -> str:
+    """What was accepted when an upload was read: the period given for a whole file, and warnings."""
+    notes = [f"Perioden {e(summary['period_given'])} angiven för hela filen"] if summary.get("period_given") else []
+    return "<br>".join(notes + [f"Varning: {e(w)}" for w in summary.get("warnings", [])])
+
+
 def history_html(uploads: Any) -> str:
     if not len(uploads):
         return sub("Inga uppladdningar ännu.")
     return table(
-        ["Id", "Fil", "Inläst", "Av", "Månader", "Gäller för", "Status", "Rader (räknas)", "sha256"],
+        ["Id", "Fil", "Inläst", "Av", "Månader", "Gäller för", "Status", "Rader (räknas)", "sha256", "Anmärkning"],
         [[str(int(r.id)), e(shown(r.filename)), local_time(r.uploaded_at), e(r.uploaded_by), e(", ".join(r.periods)),
           e(", ".join(r.active_periods) or "–"), e(r.status),
           f"{r.summary.get('rows_read', '')} ({r.summary.get('rows_counted', '')})",
-          f'<span title="{e(r.sha256)}">{e(r.sha256[:12])}…</span>'] for r in uploads.iloc[::-1].itertuples()],
-        left={1, 2, 3, 4, 5, 6})
+          f'<span title="{e(r.sha256)}">{e(r.sha256[:12])}…</span>', upload_notes(r.summary)]
+         for r in uploads.iloc[::-1].itertuples()],
+        left={1, 2, 3, 4, 5, 6, 9})
+
+
+class ReadOptions:
+    """What a refused file needs the controller to confirm before it is read again: a period for a file
+    without dates (proposed from its name or title rows), or accepting a SIE file that does not balance."""
+
+    def __init__(self, reread: Any, guard: Any) -> None:
+        style = {"description_width": "initial"}
+        self.period = ipw.Text(description="Period för hela filen (ÅÅÅÅ-MM)", placeholder="2016-03", style=style)
+        self.accept = ipw.Checkbox(description="Läs in trots obalans", indent=False)
+        self.again = button("Läs in med det bekräftade", icon="check-circle", button_style="info")
+        self.again.on_click(guard(lambda _b: reread()))
+        self.widget = ipw.VBox([heading("Läs in ändå", "Bekräfta det som filen inte säger själv; det sparas med "
+                                        "uppladdningen och syns i historiken och i rapportens underlag."),
+                                ipw.HBox([self.period, self.accept, self.again])], layout=ipw.Layout(display="none"))
+
+    def reset(self) -> None:
+        self.period.value, self.accept.value = "", False
+        self.widget.layout.display = "none"
+
+    def offer(self, refusal: SamordningError) -> None:
+        """Open for a refusal that a confirmation lets through (see :attr:`SamordningError.remedy`)."""
+        if refusal.remedy not in ("period", "accept_unbalanced"):
+            return
+        self.period.layout.display = "flex" if refusal.remedy == "period" else "none"
+        self.accept.layout.display = "flex" if refusal.remedy == "accept_unbalanced" else "none"
+        if refusal.remedy == "period" and refusal.proposal and not self.period.value:
+            self.period.value = refusal.proposal
+        self.widget.layout.display = "flex"
+
+    def options(self) -> dict[str, Any]:
+        """The read options confirmed so far (none while the panel is closed)."""
+        if self.widget.layout.display == "none":
+            return {}
+        chosen: dict[str, Any] = {"period": self.period.value.strip()} if self.period.value.strip() else {}
+        return chosen | ({"accept_unbalanced": True} if self.accept.value else {})
 
 
 class UploadTab(Tab):
@@ -63,6 +106,8 @@ class UploadTab(Tab):
         self.history = ipw.HTML()
         guard = self.status.guard
         self.mapping = ColumnMapping(guard(lambda options: self.read(**options)), guard)
+        self.read_options = ReadOptions(lambda: self.read(**self.mapping_options), guard)
+        self.mapping_options: dict[str, Any] = {}
         self.map_toggle = button("Välj blad och kolumner själv", icon="columns")
         self.map_toggle.layout.display = "none"
         self.map_toggle.on_click(guard(lambda _b: self.open_mapping()))
@@ -78,8 +123,9 @@ class UploadTab(Tab):
                              "sparas förrän du bekräftar. En ny export som täcker samma månader ersätter de äldre "
                              "raderna för de månaderna; den äldre uppladdningen finns kvar i historiken och kan "
                              "återställas.")),
-                self.user, self.upload, self.status.widget, self.confirm, ipw.HBox([self.map_toggle]),
-                self.mapping.widget, heading("Historik"), self.history, ipw.HBox([self.revert_choice, self.revert])]
+                self.user, self.upload, self.status.widget, self.confirm, self.read_options.widget,
+                ipw.HBox([self.map_toggle]), self.mapping.widget, heading("Historik"), self.history,
+                ipw.HBox([self.revert_choice, self.revert])]
 
     def show(self, state: State) -> None:
         u = state.uploads
@@ -93,6 +139,8 @@ class UploadTab(Tab):
         self.received = (name, content)
         self.mapping.close()
         self.mapping.preview = {}
+        self.mapping_options = {}
+        self.read_options.reset()
         self.map_toggle.layout.display = "none"
         try:
             self.read()
@@ -111,7 +159,13 @@ class UploadTab(Tab):
         name, content = self.received
         self.confirm.layout.display = "none"
         self.prepared = None
-        prepared = prepare_import(self.ctx.store, self.ctx.current().agreement, name, content, **options)
+        self.mapping_options = options
+        try:
+            prepared = prepare_import(self.ctx.store, self.ctx.current().agreement, name, content,
+                                      **(self.read_options.options() | options))
+        except SamordningError as refusal:
+            self.read_options.offer(refusal)  # e.g. a mapping by hand that shows the file has no date column
+            raise
         if prepared.duplicate_of is not None:
             self.status.show(message(f"{name} är redan inläst (uppladdning {prepared.duplicate_of}); inget har "
                                      "ändrats.", "ok"))
