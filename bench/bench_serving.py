@@ -2,7 +2,8 @@
 
 For each store size (the stores of ``bench/bench_scale.py``: 200 000 and 1 000 000 transactions, SQLite) one run,
 headless Debian Chromium, every server started with the settings of ``samordning serve`` (``notebooks/voila.json``),
-the council's view:
+the insight view (the council's tabs and *Transaktioner*, which the council's view does not have; no login, the
+server is started directly):
 
 * first render against an empty notebook served the same way (page loads take turns between the two);
 * area filter → chart in *Kvartal* (timed inside the page, as ``bench/bench_dashboard.py`` does);
