@@ -171,6 +171,13 @@ def test_months_table_adds_up_to_the_quarters(store: Store, agreement: Agreement
     assert list(month_class_table(s, None, None)["month"]) == [f"2023-{m:02d}" for m in range(1, 10)]
 
 
+def test_months_without_an_export_are_unknown_not_zero(tmp_path: Path) -> None:
+    months = make_app(Store.open(tmp_path / "tom.db"), Role.COUNCIL).show(MonthsTab)
+    shown = text(months.table.value)
+    assert "januari 2023 – – – – –" in shown and "september 2023 – – – – –" in shown
+    assert text(months.left.value) == "Ingen export är inläst för perioden ännu."
+
+
 def test_the_councils_way_from_a_quarter_leads_to_its_months(store: Store, agreement: Agreement) -> None:
     council = make_app(store, Role.COUNCIL)
     quarters = council.show(QuartersTab)

@@ -68,6 +68,8 @@ def left_out_html(s: State, quarter: str | None) -> str:
     """How many rows of the months shown do not count, per reason (a count and a sum, never the rows)."""
     sums = s.sums if quarter is None else s.sums[s.sums["quarter"] == quarter]
     left = left_out_summary(sums)
+    if sums.empty:
+        return sub("Ingen export är inläst för perioden ännu.")
     if left.empty:
         return sub("Alla rader under perioden räknas som utfall.")
     return sub("Rader som inte räknas som utfall under perioden: " + "; ".join(
