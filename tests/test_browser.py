@@ -519,3 +519,84 @@ def test_charts_say_where_their_text_alternative_is(council: Served, open_page: 
     toolbar = page.locator(".js-plotly-plot:visible").first.locator(".modebar-btn")  # type: ignore[attr-defined]
     assert [toolbar.nth(i).get_attribute("data-title") for i in range(toolbar.count())] == [
         "Spara diagrammet som bild (PNG)"]
+
+
+NAMED = {"Anna Berg": "annas lösenord 2023", "Bo Ek": "bos eget lösenord"}
+
+
+@pytest.fixture(scope="module")
+def named(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The controllers' view with a users file of two controllers, made with ``samordning users add``."""
+    tmp = tmp_path_factory.mktemp("named")
+    users = tmp / "anvandare.json"
+    for name, password in NAMED.items():
+        subprocess.run([sys.executable, "-m", "samordning.cli", "users", "add", name, "--users", str(users),
+                        "--password-stdin"], input=password + "\n", text=True, check=True, capture_output=True)
+    yield from serve(tmp, "--controller", "--users", str(users))
+
+
+def log_in(page: object, name: str, password: str) -> None:
+    page.get_by_label("Namn").fill(name)  # type: ignore[attr-defined]
+    page.get_by_label("Lösenord").fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Logga in").click()  # type: ignore[attr-defined]
+
+
+def test_two_named_controllers_each_sign_their_own_change(named: Served, open_page: Callable[..., object]) -> None:
+    """Two controllers from one users file, each in a browser of their own, log in on the Swedish login page
+    (a wrong password first gets the Swedish message); each one's change carries their own name, in the
+    dashboard and in the CLI's JSON."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    anna = open_page(named.url, ready="form")  # every page is a browser context of its own (own cookies)
+    assert "/login" in anna.url  # type: ignore[attr-defined]
+    assert anna.locator("html").get_attribute("lang") == "sv"  # type: ignore[attr-defined]
+    assert anna.title() == "Logga in – samordning"  # type: ignore[attr-defined]
+    assert anna.evaluate("document.activeElement.id") == "namn"  # type: ignore[attr-defined]
+    body = normalise(anna.locator("body").inner_text())  # type: ignore[attr-defined]
+    assert "Password" not in body and "jupyter" not in body.lower()
+    log_in(anna, "Anna Berg", "fel lösenord")
+    alert = anna.get_by_role("alert")  # type: ignore[attr-defined]
+    assert normalise(alert.inner_text()) == "Fel namn eller lösenord. Kontrollera och försök igen."
+    serious = [v["id"] for v in Axe().run(anna).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
+    screenshot(anna, "inloggning-fel-losenord")
+    log_in(anna, "anna berg", NAMED["Anna Berg"])  # the name as typed, recorded as the file spells it
+    anna.wait_for_selector(".smd-app .card .value", timeout=LOAD)  # type: ignore[attr-defined]
+
+    bo = open_page(named.url, ready="form")
+    log_in(bo, "Bo Ek", NAMED["Bo Ek"])
+    bo.wait_for_selector(".smd-app .card .value", timeout=LOAD)  # type: ignore[attr-defined]
+
+    assert "Inloggad som Anna Berg" in normalise(anna.locator(".smd-user").inner_text())  # type: ignore[attr-defined]
+    assert "Inloggad som Bo Ek" in normalise(bo.locator(".smd-user").inner_text())  # type: ignore[attr-defined]
+
+    show_tab(anna, "Kommentarer")
+    anna.locator(".smd-editor textarea:visible").fill("Vakansen i Social välfärd förklarar utfallet.")  # type: ignore[attr-defined]
+    anna.get_by_role("button", name="Spara kommentar").click()  # type: ignore[attr-defined]
+    anna.wait_for_selector("text=Kommentaren är sparad.", timeout=30_000)  # type: ignore[attr-defined]
+    comment = anna.locator(".smd-app .comment", has_text="Vakansen i Social välfärd")  # type: ignore[attr-defined]
+    assert "Anna Berg" in normalise(comment.inner_text())
+
+    show_tab(bo, "Betalningar och tvist")
+    # The payment's amount (the withholding's form below has one too).
+    bo.get_by_label("Belopp (kr)").first.fill("1 329 750")  # type: ignore[attr-defined]
+    bo.get_by_label("Fakturanummer").fill("F-2023-0042")  # type: ignore[attr-defined]
+    bo.get_by_role("button", name="Registrera betalning").click()  # type: ignore[attr-defined]
+    bo.wait_for_selector("text=Betalningen är registrerad.", timeout=30_000)  # type: ignore[attr-defined]
+    row = bo.locator(".smd-app tr", has_text="F-2023-0042")  # type: ignore[attr-defined]
+    assert "Bo Ek" in normalise(row.inner_text())
+    screenshot(bo, "betalning-bo-ek")
+
+    def cli_json(*command: str) -> list[dict[str, object]]:
+        import json
+
+        done = subprocess.run([sys.executable, "-m", "samordning.cli", *command, "--json", "--db", named.db],
+                              capture_output=True, text=True, check=True)
+        return json.loads(done.stdout)
+
+    comments = cli_json("comment", "list")
+    assert [(c["author"], c["text"]) for c in comments] == [
+        ("Anna Berg", "Vakansen i Social välfärd förklarar utfallet.")]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00", str(comments[0]["at"]))
+    payments = cli_json("payment", "list")
+    assert [(p["by"], p["invoice_no"], p["amount"]) for p in payments] == [("Bo Ek", "F-2023-0042", 1_329_750.0)]

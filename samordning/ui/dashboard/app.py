@@ -23,7 +23,7 @@ from samordning.agreement import agreement_files, agreement_path, agreements_dir
 from samordning.errors import SamordningError
 from samordning.imports import current_user
 from samordning.store import Store
-from samordning.ui import ROLE_ENV
+from samordning.ui import ROLE_ENV, USER_ENV
 from samordning.ui.dashboard.base import ALL, Context, Tab, guarded
 from samordning.ui.dashboard.html import CSS, e, header_html, message, role_html
 from samordning.ui.dashboard.state import Actions, State
@@ -73,6 +73,7 @@ class App:
                                      options=[(load_agreement(p).id, p) for p in self.choices], value=path,
                                      layout=ipw.Layout(display="flex" if len(self.choices) > 1 else "none"))
         self.bookmark = ipw.HTML()
+        self.role = ipw.HTML(role_html(controller, self.user))
         self.error = ipw.HTML()
         self.ctx = Context(store=store, user=self.user, controller=controller,
                            actions=Actions(store, self.user, self.reload), current=lambda: self.state,
@@ -92,10 +93,15 @@ class App:
         hide_static = "<style>.smd-static { display: none; }</style>"  # see static_overview_html()
         self.widget = ipw.VBox([ipw.HTML(CSS + hide_static), FitCharts(),
                                 ipw.HBox([self.header], layout=ipw.Layout(width="100%")),
-                                ipw.HBox([self.selector, self.bookmark, ipw.HTML(role_html(controller))]),
+                                ipw.HBox([self.selector, self.bookmark, self.role]),
                                 self.error, self.tabs],
                                layout=ipw.Layout(padding="8px 16px", max_width="1760px", margin="0 auto"))
         self.widget.add_class("smd-app")
+
+    def set_user(self, user: str) -> None:
+        """The name every change from this page is stored with (the login's, known once the page is requested)."""
+        self.user = self.ctx.user = self.ctx.actions.user = user
+        self.role.value = role_html(self.controller, user)
 
     def show_error(self, value: str) -> None:
         self.error.value = value
@@ -178,6 +184,12 @@ def requested_agreement(choices: list[Path]) -> Path | None:
                           + ", ".join(load_agreement(p).id for p in choices) + ".")
 
 
+def logged_in_user() -> str | None:
+    """The name the server's page handler gave this page's kernel from the login (``USER_ENV``; never from the
+    query string or anything else the browser sends)."""
+    return os.environ.get(USER_ENV, "").strip() or None
+
+
 def _page_message(text: str) -> ipw.HTML:
     return ipw.HTML(CSS + message(text))
 
@@ -205,6 +217,12 @@ def app() -> ipw.Widget:
         gc.collect()
         gc.freeze()
         wait_for_request()
+        user = logged_in_user()
+        if view.controller:
+            if not user:
+                return _page_message("Controllervyn vet inte vem du är: inloggningen gav inget namn. Logga in "
+                                     "igen, eller kontakta den som förvaltar samordning.")
+            view.set_user(user)
         path = requested_agreement(choices)
         if path is not None and path != view.state.path:
             view.select(path)

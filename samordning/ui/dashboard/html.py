@@ -69,6 +69,9 @@ def header_html(a: Agreement) -> str:
                f'<span class="badge">{e(a.validity.clause)}</span></div>')
 
 
-def role_html(controller: bool) -> str:
-    return smd('<span class="badge warn">Controller: kan ladda upp och ändra</span>' if controller
-               else '<span class="badge">Samverkansrådet: läsvy</span>')
+def role_html(controller: bool, user: str | None = None) -> str:
+    """The view's role, and for controllers the name their changes are stored with."""
+    if not controller:
+        return smd('<span class="badge">Samverkansrådet: läsvy</span>')
+    who = f'<span class="sub smd-user">Inloggad som <strong>{e(user)}</strong></span>' if user else ""
+    return smd(f'<span class="badge warn">Controller: kan ladda upp och ändra</span>{who}')
