@@ -134,7 +134,11 @@ class ThrottledIdentityProvider(PasswordIdentityProvider):
 
             # A login cookie names a user of the file (a cookie of an earlier token login names none); a user
             # removed from the file is logged out here.
-            known = find(read_users(Path(self.users_file)), user.username) if self.users_file else None
+            try:
+                known = find(read_users(Path(self.users_file)), user.username) if self.users_file else None
+            except SamordningError as exc:  # the file became unreadable: nobody is logged in by it
+                self.log.error("%s", exc)
+                known = None
             if known != user.username:
                 self.clear_login_cookie(handler)
                 return None
@@ -154,8 +158,12 @@ class ThrottledIdentityProvider(PasswordIdentityProvider):
         if self.users_file:
             from samordning.users import check_password
 
-            name = check_password(Path(self.users_file), handler.get_argument("username", default=""),
-                                  handler.get_argument("password", default=""))
+            try:
+                name = check_password(Path(self.users_file), handler.get_argument("username", default=""),
+                                      handler.get_argument("password", default=""))
+            except SamordningError as exc:
+                self.log.error("%s", exc)
+                name = None
             return User(username=name, name=name, display_name=name) if name else None
         if not super().auth_enabled:
             return None  # only the proxy's header logs in

@@ -603,3 +603,11 @@ def test_two_named_controllers_each_sign_their_own_change(named: Served, open_pa
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00", str(comments[0]["at"]))
     payments = cli_json("payment", "list")
     assert [(p["by"], p["invoice_no"], p["amount"]) for p in payments] == [("Bo Ek", "F-2023-0042", 1_329_750.0)]
+
+    # Logging out, in Swedish; the next visit asks for the login again.
+    anna.get_by_role("link", name="Logga ut").click()  # type: ignore[attr-defined]
+    anna.wait_for_selector("text=Du är utloggad.", timeout=30_000)  # type: ignore[attr-defined]
+    assert anna.locator("html").get_attribute("lang") == "sv"  # type: ignore[attr-defined]
+    anna.goto(named.url)  # type: ignore[attr-defined]
+    anna.wait_for_selector("form", timeout=30_000)  # type: ignore[attr-defined]
+    assert "/login" in anna.url  # type: ignore[attr-defined]

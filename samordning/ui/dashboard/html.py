@@ -73,5 +73,7 @@ def role_html(controller: bool, user: str | None = None) -> str:
     """The view's role, and for controllers the name their changes are stored with."""
     if not controller:
         return smd('<span class="badge">Samverkansrådet: läsvy</span>')
-    who = f'<span class="sub smd-user">Inloggad som <strong>{e(user)}</strong></span>' if user else ""
+    # "logout" is relative: the page is served at the server's base URL, where the logout page is too.
+    who = (f'<span class="sub smd-user" style="margin-left: 8px">Inloggad som <strong>{e(user)}</strong> · '
+           f'<a href="logout" style="color: #0b4f8a">Logga ut</a></span>' if user else "")
     return smd(f'<span class="badge warn">Controller: kan ladda upp och ändra</span>{who}')
