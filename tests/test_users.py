@@ -205,6 +205,8 @@ def test_withhold_release_records_who_and_every_json_time_is_stockholm_with_offs
     assert main(["comment", "add", "--db", db, "--text", "Förklaring", "--user", "Bo Ek"]) == 0
     assert main(["payment", "add", "--db", db, "--quarter", "2023Q2", "--amount", "1329750", "--invoice", "F-7",
                  "--user", "Anna Berg"]) == 0
+    assert main(["report", "--db", db, "--finalize", "--presented", "2023-10-12", "--user", "Bo Ek",
+                 "--out", str(tmp_path / "rapport.xlsx")]) == 0
     # Fixed stored times (UTC) on both sides of the change to summer time, so the offsets are known.
     engine = sa.create_engine(f"sqlite:///{db}")
     summer, winter = dt.datetime(2023, 4, 3, 7, 15), dt.datetime(2023, 1, 15, 8, 0)
@@ -213,6 +215,7 @@ def test_withhold_release_records_who_and_every_json_time_is_stockholm_with_offs
         conn.execute(sa.text("UPDATE comments SET at = :s"), {"s": summer})
         conn.execute(sa.text("UPDATE payments SET at = :w"), {"w": winter})
         conn.execute(sa.text("UPDATE uploads SET uploaded_at = :s"), {"s": summer})
+        conn.execute(sa.text("UPDATE final_reports SET at = :w"), {"w": winter})
     engine.dispose()
 
     def listed(*command: str) -> list[dict[str, object]]:
@@ -229,3 +232,5 @@ def test_withhold_release_records_who_and_every_json_time_is_stockholm_with_offs
     (payment,) = listed("payment", "list")
     assert (payment["by"], payment["at"]) == ("Anna Berg", "2023-01-15T09:00:00+01:00")
     assert {(u["user"], u["uploaded_at"]) for u in listed("history")} == {("Anna Berg", "2023-04-03T09:15:00+02:00")}
+    (report,) = listed("reports")
+    assert (report["by"], report["at"]) == ("Bo Ek", "2023-01-15T09:00:00+01:00")
