@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import socket
 import stat
 from pathlib import Path
 from types import SimpleNamespace
@@ -234,3 +235,24 @@ def test_withhold_release_records_who_and_every_json_time_is_stockholm_with_offs
     assert {(u["user"], u["uploaded_at"]) for u in listed("history")} == {("Anna Berg", "2023-04-03T09:15:00+02:00")}
     (report,) = listed("reports")
     assert (report["by"], report["at"]) == ("Bo Ek", "2023-01-15T09:00:00+01:00")
+
+
+def test_serve_refuses_unsafe_named_logins_before_starting(users: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("SAMORDNING_USERS", raising=False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        db, port = str(tmp_path / "s.db"), str(probe.getsockname()[1])
+
+    def serve(*extra: str) -> str:
+        capsys.readouterr()
+        assert main(["serve", "--controller", "--no-browser", "--db", db, "--port", port, *extra]) == 2
+        return capsys.readouterr().err
+
+    assert "kräver därför --ip 127.0.0.1" in serve("--user-header", "X-Remote-User", "--ip", "0.0.0.0")
+    assert "ange bara det ena" in serve("--users", str(users), "--token", "hemlig")
+    users.chmod(0o640)
+    assert "kan läsas av andra (läge 0640)" in serve("--users", str(users))
+    monkeypatch.setenv("SAMORDNING_USERS", str(tmp_path / "saknas.json"))  # the controllers' view reads it
+    assert "saknas.json går inte att läsa" in serve()
