@@ -97,13 +97,15 @@ class ThrottledIdentityProvider(PasswordIdentityProvider):
 
     @property
     def kind(self) -> str:
-        """Which login the page shows: ``users`` (name and password), ``secret`` (a shared password or token),
-        ``header`` (only the proxy's), or ``open``."""
+        """Which login the page shows: ``users`` (name and password), ``secret`` (the shared token),
+        ``password`` (the shared password), ``header`` (only the proxy's), or ``open``."""
         if self.users_file:
             return "users"
         if self.user_header:
             return "header"
-        return "secret" if super().auth_enabled else "open"
+        if self.token:
+            return "secret"
+        return "password" if self.hashed_password else "open"
 
     def recorded_name(self, user: User | None) -> str | None:
         """The name a logged-in user's changes carry: their own with a users file or the proxy's header;

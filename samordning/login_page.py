@@ -53,11 +53,14 @@ PAGE = """<!DOCTYPE html>
 
 INTRO = {
     "users": "Logga in med ditt namn och ditt lösenord. Det du ändrar sparas med ditt namn.",
-    "secret": "Logga in med controllervyns gemensamma lösenord eller token.",
+    "secret": "Logga in med den token som visades när servern startade (eller som du fått av den som förvaltar "
+              "samordning).",
+    "password": "Logga in med det gemensamma lösenordet.",
 }
 WRONG = {
     "users": "Fel namn eller lösenord. Kontrollera och försök igen.",
-    "secret": "Fel lösenord eller token. Kontrollera och försök igen.",
+    "secret": "Fel token. Kontrollera och försök igen.",
+    "password": "Fel lösenord. Kontrollera och försök igen.",
 }
 HEADER_ONLY = ("Den här vyn öppnas genom organisationens inloggning. Sidan nåddes utan något inloggat namn: "
                "öppna den via organisationens vanliga adress, eller kontakta den som förvaltar samordning.")
@@ -81,7 +84,7 @@ def login_form(kind: str, action: str, xsrf: str, *, failed: bool = False, name:
                       f'{"" if failed and name else " autofocus"}{invalid}>')
         password_label, focus = "Lösenord", " autofocus" if failed and name else ""
     else:
-        password_label, focus = "Lösenord eller token", " autofocus"
+        password_label, focus = "Token" if kind == "secret" else "Lösenord", " autofocus"
     fields.append(f'<label for="losenord">{password_label}</label><input id="losenord" name="password" '
                   f'type="password" autocomplete="current-password" required{focus}{invalid}>')
     return (f"{error}<p>{html.escape(INTRO[kind])}</p>"

@@ -142,6 +142,7 @@ def test_a_shared_secret_records_controller_and_no_login_records_nobody() -> Non
     secret = provider(token="delad-token")
     anonymous = secret.process_login_form(Handler({"password": "delad-token"}))
     assert secret.kind == "secret" and anonymous is not None
+    assert provider(hashed_password="argon2:x").kind == "password"
     assert recorded_name(secret, anonymous) == SHARED_NAME == "controller"
     open_view = provider()
     assert open_view.kind == "open" and not open_view.auth_enabled
@@ -170,7 +171,9 @@ def test_the_login_page_is_swedish_and_labelled() -> None:
     assert 'role="alert">Fel namn eller lösenord. Kontrollera och försök igen.</p>' in form
     assert 'value="Anna &quot;&lt;b&gt;&quot;"' in form                 # what was typed comes back escaped
     assert 'aria-invalid="true" aria-describedby="fel"' in form
-    assert "Lösenord eller token" in login_form("secret", "/login", "")
+    assert '<label for="losenord">Token</label>' in login_form("secret", "/login", "")
+    assert '<label for="losenord">Lösenord</label>' in login_form("password", "/login", "")
+    assert "Fel lösenord." in login_form("password", "/login", "", failed=True)
     assert "<form" not in login_form("header", "/login", "")             # only the proxy's login
 
 
