@@ -46,7 +46,8 @@ def cmd_users(args: argparse.Namespace) -> int:
         name, new = add_user(path, args.name, _password(args))
         print(f"{name} {'kan nu logga in' if new else 'har fått ett nytt lösenord'} ({path}).")
     elif args.action == "remove":
-        print(f"{remove_user(path, args.name)} är borttagen ur {path} och loggas ut vid nästa sidbyte.")
+        print(f"{remove_user(path, args.name)} är borttagen ur {path} och loggas ut vid nästa sidladdning "
+              f"(en sida som redan är öppen fungerar tills den stängs eller laddas om).")
     else:
         names = sorted(read_users(path), key=str.casefold)
         for name in names:
