@@ -526,13 +526,14 @@ NAMED = {"Anna Berg": "annas lösenord 2023", "Bo Ek": "bos eget lösenord"}
 
 @pytest.fixture(scope="module")
 def named(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The controllers' view with a users file of two controllers, made with ``samordning users add``."""
+    """The controllers' view with a users file of two controllers, made with ``samordning users add``, and
+    behind a (pretend) reverse proxy that may give the name in ``X-Remote-User``."""
     tmp = tmp_path_factory.mktemp("named")
     users = tmp / "anvandare.json"
     for name, password in NAMED.items():
         subprocess.run([sys.executable, "-m", "samordning.cli", "users", "add", name, "--users", str(users),
                         "--password-stdin"], input=password + "\n", text=True, check=True, capture_output=True)
-    yield from serve(tmp, "--controller", "--users", str(users))
+    yield from serve(tmp, "--controller", "--users", str(users), "--user-header", "X-Remote-User")
 
 
 def log_in(page: object, name: str, password: str) -> None:
@@ -611,3 +612,19 @@ def test_two_named_controllers_each_sign_their_own_change(named: Served, open_pa
     anna.goto(named.url)  # type: ignore[attr-defined]
     anna.wait_for_selector("form", timeout=30_000)  # type: ignore[attr-defined]
     assert "/login" in anna.url  # type: ignore[attr-defined]
+
+
+def test_the_proxys_header_names_the_controller(named: Served, open_page: Callable[..., object]) -> None:
+    """A request that comes with the single sign-on's header needs no login form: the page's kernel records
+    the header's name (set here as the proxy would)."""
+    page = open_page(named.url, ready=None)
+    page.set_extra_http_headers({"X-Remote-User": "Cecilia Dahl"})  # type: ignore[attr-defined]
+    page.goto(named.url, wait_until="commit")  # type: ignore[attr-defined]
+    page.wait_for_selector(".smd-app .card .value", timeout=LOAD)  # type: ignore[attr-defined]
+    assert "Inloggad som Cecilia Dahl" in normalise(page.locator(".smd-user").inner_text())  # type: ignore[attr-defined]
+    show_tab(page, "Kommentarer")
+    page.locator(".smd-editor textarea:visible").fill("Inloggad genom proxyn.")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Spara kommentar").click()  # type: ignore[attr-defined]
+    page.wait_for_selector("text=Kommentaren är sparad.", timeout=30_000)  # type: ignore[attr-defined]
+    authors = {c["text"]: c["author"] for c in named.store().comments(load_agreement(AGREEMENT).id).to_dict("records")}
+    assert authors["Inloggad genom proxyn."] == "Cecilia Dahl"
