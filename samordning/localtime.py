@@ -14,12 +14,15 @@ def local_stamp(ts: object) -> pd.Timestamp:
 
 
 def local_iso(ts: object) -> str:
-    """A stored time as data: ISO 8601 in Europe/Stockholm with its offset.
+    """A stored time as data: ISO 8601 in Europe/Stockholm with its offset, to the second (the CLI's JSON, the
+    Excel report).
 
-    >>> local_iso("2023-10-02T12:05:00")
+    >>> local_iso("2023-10-02T12:05:00.250")
     '2023-10-02T14:05:00+02:00'
+    >>> local_iso("2023-01-15T08:00:00+00:00")
+    '2023-01-15T09:00:00+01:00'
     """
-    return local_stamp(ts).isoformat()
+    return local_stamp(ts).isoformat(timespec="seconds")
 
 
 def local_time(ts: object) -> str:

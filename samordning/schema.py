@@ -81,6 +81,8 @@ withholdings = sa.Table(
     sa.Column("released_on", sa.Date),
     sa.Column("by", sa.String(128), nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("released_by", sa.String(128)),                   # who released it (migration 0007)
+    sa.Column("released_at", sa.DateTime(timezone=True)),       # when the release was recorded
 )
 comments = sa.Table(
     "comments", metadata,

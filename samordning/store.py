@@ -41,6 +41,9 @@ from samordning.schema import (  # noqa: F401  (re-exported: the tables were def
     uploads,
     withholdings,
 )
+from samordning.store_withholdings import WithholdingStore
+from samordning.store_withholdings import now as _now
+from samordning.store_withholdings import stored_total as _stored_total
 from samordning.vocabulary import DB_ENV, default_db_path  # re-exported: the parser reads them lightly
 
 
@@ -61,21 +64,12 @@ def agreement_lock_key(agreement_id: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _stored_total(conn: sa.engine.Connection, table: sa.Table, agreement_id: str) -> int:
-    return int(conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(table.c.amount_ore), 0))
-                           .where(table.c.agreement_id == agreement_id)))
-
-
 def _none_for_null(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     """SQL NULLs of text and date columns as ``None`` (pandas reads them as NaN beside strings, and NaN is
     truthy: "nan" on a page, ``NaN`` in JSON)."""
     for name in columns:
         frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     return frame
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -99,7 +93,7 @@ def _sqlite_begin(conn: sa.engine.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
 
-class Store:
+class Store(WithholdingStore):
     def __init__(self, url: str) -> None:
         self.url = url
         try:
@@ -324,41 +318,6 @@ class Store:
         frame["amount_ore"] = frame["amount_ore"].astype("int64")
         return frame
 
-    def add_withholding(self, *, agreement_id: str, area: str, amount_ore: int, reason: str,
-                        withheld_on: dt.date, cap_ore: int, clause: str, user: str) -> int:
-        """Record a withholding; refuse it when the area's unreleased withholdings would pass the cap."""
-        rules.amount(amount_ore, "det innehållna beloppet")
-        rules.date(withheld_on, "datumet för innehållandet")
-        reason = rules.text(reason, "skälet")
-        user = rules.user(user)
-        with self._write(agreement_id) as conn:
-            rules.total(_stored_total(conn, withholdings, agreement_id), amount_ore, "innehållandena")
-            held = conn.scalar(sa.select(sa.func.coalesce(sa.func.sum(withholdings.c.amount_ore), 0)).where(
-                withholdings.c.agreement_id == agreement_id, withholdings.c.area == area,
-                withholdings.c.released_on.is_(None)))
-            if int(held) + amount_ore > cap_ore:
-                from samordning.money import format_kr
-
-                raise SamordningError(
-                    f"Innehållandet avvisas: högst {format_kr(cap_ore)} får hållas inne för området ({clause}); "
-                    f"redan innehållet {format_kr(int(held))}, begärt {format_kr(amount_ore)}.")
-            return int(conn.execute(withholdings.insert().values(
-                agreement_id=agreement_id, area=area, amount_ore=amount_ore, reason=reason,
-                withheld_on=withheld_on, by=user, at=_now())).inserted_primary_key[0])
-
-    def release_withholding(self, agreement_id: str, withholding_id: int, released_on: dt.date) -> None:
-        """Release a withholding, on a date not before it was withheld."""
-        with self._write(agreement_id) as conn:
-            withheld_on = conn.scalar(sa.select(withholdings.c.withheld_on).where(
-                withholdings.c.id == withholding_id, withholdings.c.agreement_id == agreement_id,
-                withholdings.c.released_on.is_(None)))
-            if withheld_on is None:
-                raise SamordningError(f"Det finns inget innehållet belopp {withholding_id} att släppa.")
-            rules.date(released_on, "datumet då beloppet släpps", not_before=withheld_on,
-                       not_before_what="innehållandet")
-            conn.execute(withholdings.update().where(withholdings.c.id == withholding_id)
-                         .values(released_on=released_on))
-
     def revision(self, agreement_id: str) -> tuple[int, ...]:
         """A cheap fingerprint of everything stored for an agreement (one query): it changes with every upload,
         revert, payment, withholding, release, comment, sign-off and finalized report, so a view loaded earlier
@@ -376,13 +335,6 @@ class Store:
                           top(signoffs), top(final_reports))
         with self.engine.connect() as conn:
             return tuple(int(v) for v in conn.execute(query).one())
-
-    def withholdings(self, agreement_id: str) -> pd.DataFrame:
-        with self.engine.connect() as conn:
-            frame = pd.read_sql(sa.select(withholdings).where(withholdings.c.agreement_id == agreement_id)
-                                .order_by(withholdings.c.id), conn)
-        frame["amount_ore"] = frame["amount_ore"].astype("int64")
-        return frame
 
     # -- comments -----------------------------------------------------------------------------------
 

@@ -584,3 +584,112 @@ def test_charts_say_where_their_text_alternative_is(council: Served, open_page: 
     toolbar = page.locator(".js-plotly-plot:visible").first.locator(".modebar-btn")  # type: ignore[attr-defined]
     assert [toolbar.nth(i).get_attribute("data-title") for i in range(toolbar.count())] == [
         "Spara diagrammet som bild (PNG)"]
+
+
+NAMED = {"Anna Berg": "annas lösenord 2023", "Bo Ek": "bos eget lösenord"}
+
+
+@pytest.fixture(scope="module")
+def named(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The controllers' view with a users file of two controllers, made with ``samordning users add``, and
+    behind a (pretend) reverse proxy that may give the name in ``X-Remote-User``."""
+    tmp = tmp_path_factory.mktemp("named")
+    users = tmp / "anvandare.json"
+    for name, password in NAMED.items():
+        subprocess.run([sys.executable, "-m", "samordning.cli", "users", "add", name, "--users", str(users),
+                        "--password-stdin"], input=password + "\n", text=True, check=True, capture_output=True)
+    yield from serve(tmp, "--controller", "--users", str(users), "--user-header", "X-Remote-User")
+
+
+def log_in(page: object, name: str, password: str) -> None:
+    page.get_by_label("Namn").fill(name)  # type: ignore[attr-defined]
+    page.get_by_label("Lösenord").fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Logga in").click()  # type: ignore[attr-defined]
+
+
+def test_two_named_controllers_each_sign_their_own_change(named: Served, open_page: Callable[..., object]) -> None:
+    """Two controllers from one users file, each in a browser of their own, log in on the Swedish login page
+    (a wrong password first gets the Swedish message); each one's change carries their own name, in the
+    dashboard and in the CLI's JSON."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    anna = open_page(named.url, ready="form")  # every page is a browser context of its own (own cookies)
+    assert "/login" in anna.url  # type: ignore[attr-defined]
+    assert anna.locator("html").get_attribute("lang") == "sv"  # type: ignore[attr-defined]
+    assert anna.title() == "Logga in – samordning"  # type: ignore[attr-defined]
+    assert anna.evaluate("document.activeElement.id") == "namn"  # type: ignore[attr-defined]
+    body = normalise(anna.locator("body").inner_text())  # type: ignore[attr-defined]
+    assert "Password" not in body and "jupyter" not in body.lower()
+    log_in(anna, "Anna Berg", "fel lösenord")
+    alert = anna.get_by_role("alert")  # type: ignore[attr-defined]
+    assert normalise(alert.inner_text()) == "Fel namn eller lösenord. Kontrollera och försök igen."
+    serious = [v["id"] for v in Axe().run(anna).response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
+    screenshot(anna, "inloggning-fel-losenord")
+    log_in(anna, "anna berg", NAMED["Anna Berg"])  # the name as typed, recorded as the file spells it
+    anna.wait_for_selector(".smd-app .card .value", timeout=LOAD)  # type: ignore[attr-defined]
+
+    bo = open_page(named.url, ready="form")
+    # Bo's browser also sends the header that carries the name from the server to the page's kernel: the
+    # server replaces it with the login's name, so it changes nothing.
+    bo.set_extra_http_headers({"X-Samordning-User": "Mallory"})  # type: ignore[attr-defined]
+    log_in(bo, "Bo Ek", NAMED["Bo Ek"])
+    bo.wait_for_selector(".smd-app .card .value", timeout=LOAD)  # type: ignore[attr-defined]
+
+    assert "Inloggad som Anna Berg" in normalise(anna.locator(".smd-user").inner_text())  # type: ignore[attr-defined]
+    assert "Inloggad som Bo Ek" in normalise(bo.locator(".smd-user").inner_text())  # type: ignore[attr-defined]
+
+    show_tab(anna, "Kommentarer")
+    anna.locator(".smd-editor textarea:visible").fill("Vakansen i Social välfärd förklarar utfallet.")  # type: ignore[attr-defined]
+    anna.get_by_role("button", name="Spara kommentar").click()  # type: ignore[attr-defined]
+    anna.wait_for_selector("text=Kommentaren är sparad.", timeout=30_000)  # type: ignore[attr-defined]
+    comment = anna.locator(".smd-app .comment", has_text="Vakansen i Social välfärd")  # type: ignore[attr-defined]
+    assert "Anna Berg" in normalise(comment.inner_text())
+
+    show_tab(bo, "Betalningar och tvist")
+    # The payment's amount (the withholding's form below has one too).
+    bo.get_by_label("Belopp (kr)").first.fill("1 329 750")  # type: ignore[attr-defined]
+    bo.get_by_label("Fakturanummer").fill("F-2023-0042")  # type: ignore[attr-defined]
+    bo.get_by_role("button", name="Registrera betalning").click()  # type: ignore[attr-defined]
+    bo.wait_for_selector("text=Betalningen är registrerad.", timeout=30_000)  # type: ignore[attr-defined]
+    row = bo.locator(".smd-app tr", has_text="F-2023-0042")  # type: ignore[attr-defined]
+    assert "Bo Ek" in normalise(row.inner_text())
+    screenshot(bo, "betalning-bo-ek")
+
+    def cli_json(*command: str) -> list[dict[str, object]]:
+        import json
+
+        done = subprocess.run([sys.executable, "-m", "samordning.cli", *command, "--json", "--db", named.db],
+                              capture_output=True, text=True, check=True)
+        return json.loads(done.stdout)
+
+    comments = cli_json("comment", "list")
+    assert [(c["author"], c["text"]) for c in comments] == [
+        ("Anna Berg", "Vakansen i Social välfärd förklarar utfallet.")]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00", str(comments[0]["at"]))
+    payments = cli_json("payment", "list")
+    assert [(p["by"], p["invoice_no"], p["amount"]) for p in payments] == [("Bo Ek", "F-2023-0042", 1_329_750.0)]
+
+    # Logging out, in Swedish; the next visit asks for the login again.
+    anna.get_by_role("link", name="Logga ut").click()  # type: ignore[attr-defined]
+    anna.wait_for_selector("text=Du är utloggad.", timeout=30_000)  # type: ignore[attr-defined]
+    assert anna.locator("html").get_attribute("lang") == "sv"  # type: ignore[attr-defined]
+    anna.goto(named.url)  # type: ignore[attr-defined]
+    anna.wait_for_selector("form", timeout=30_000)  # type: ignore[attr-defined]
+    assert "/login" in anna.url  # type: ignore[attr-defined]
+
+
+def test_the_proxys_header_names_the_controller(named: Served, open_page: Callable[..., object]) -> None:
+    """A request that comes with the single sign-on's header needs no login form: the page's kernel records
+    the header's name (set here as the proxy would)."""
+    page = open_page(named.url, ready=None)
+    page.set_extra_http_headers({"X-Remote-User": "Cecilia Dahl"})  # type: ignore[attr-defined]
+    page.goto(named.url, wait_until="commit")  # type: ignore[attr-defined]
+    page.wait_for_selector(".smd-app .card .value", timeout=LOAD)  # type: ignore[attr-defined]
+    assert "Inloggad som Cecilia Dahl" in normalise(page.locator(".smd-user").inner_text())  # type: ignore[attr-defined]
+    show_tab(page, "Kommentarer")
+    page.locator(".smd-editor textarea:visible").fill("Inloggad genom proxyn.")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Spara kommentar").click()  # type: ignore[attr-defined]
+    page.wait_for_selector("text=Kommentaren är sparad.", timeout=30_000)  # type: ignore[attr-defined]
+    authors = {c["text"]: c["author"] for c in named.store().comments(load_agreement(AGREEMENT).id).to_dict("records")}
+    assert authors["Inloggad genom proxyn."] == "Cecilia Dahl"

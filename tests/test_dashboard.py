@@ -571,8 +571,47 @@ def test_a_withholding_is_released_in_the_dashboard(store: Store, agreement: Agr
     button(release.widget, "Släpp innehållandet").click()
     assert f"Innehållande nr {wid} är släppt den 2023-09-20." in text(release.status.value)
     assert str(store.withholdings(agreement.id)["released_on"].iloc[0])[:10] == "2023-09-20"
+    assert store.withholdings(agreement.id)["released_by"].iloc[0] == "kontroller"
     assert "Ingen ersättning är innehållen." in overview()
     assert not release.pick.options
+    assert "2023-09-20 av kontroller" in text(view.withholdings.value)
+
+
+def test_the_logged_in_name_arrives_after_the_page_and_signs_every_change(store: Store, agreement: Agreement,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A preheated page is built before anyone asks for it; the login's name arrives with the request
+    (``$HTTP_X_SAMORDNING_USER``, never the query string) and every change after it carries that name."""
+    from samordning.ui.dashboard.app import logged_in_user
+
+    monkeypatch.delenv("HTTP_X_SAMORDNING_USER", raising=False)
+    monkeypatch.setenv("QUERY_STRING", "user=Mallory&HTTP_X_SAMORDNING_USER=Mallory")
+    assert logged_in_user() is None
+    monkeypatch.setenv("HTTP_X_SAMORDNING_USER", " Anna Berg ")
+    assert logged_in_user() == "Anna Berg"
+
+    app = make_app(store, controller=True)
+    upload = app.show(UploadTab)
+    assert not any(getattr(w, "description", "") == "Ditt namn" for w in upload.widget.children)
+    app.set_user("Anna Berg")
+    assert "Inloggad som Anna Berg" in text(app.role.value)
+    form = app.show(CommentsTab).form(CommentForm)
+    form.text.value = "Vakans under maj."
+    button(form.widget, "Spara kommentar").click()
+    payments = app.show(PaymentsTab).form(PaymentForm)
+    payments.quarter.value, payments.amount.value, payments.invoice.value = "2023Q2", "1 329 750", "F-9"
+    button(payments.widget, "Registrera betalning").click()
+    wb = Workbook()
+    wb.active.append(["Verifikationsdatum", "Konto", "Projekt", "Text", "Belopp"])
+    wb.active.append([dt.date(2023, 3, 25), "5011", "7301", "Månadslön 03", 50_000])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    upload = app.show(UploadTab)
+    upload.upload.deliver("mars.xlsx", buffer.getvalue())
+    upload.save.click()
+    assert store.comments(agreement.id).iloc[-1]["author"] == "Anna Berg"
+    assert store.payments(agreement.id).iloc[-1]["by"] == "Anna Berg"
+    assert store.uploads(agreement.id).iloc[-1]["uploaded_by"] == "Anna Berg"
+    assert "Anna Berg" in text(app.view(app.kinds.index(PaymentsTab)).payments.value)
 
 
 def test_mapping_preselects_the_header_row_below_a_title(tmp_path: Path) -> None:

@@ -71,11 +71,15 @@ def _descendants(pid: int) -> list[int]:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     from jupyter_server.auth import passwd
 
-    port = _free_port()
-    db = tmp_path_factory.mktemp("login") / "s.db"
     env = dict(os.environ, SAMORDNING_PASSWORD_HASH=passwd("rätt lösenord"))
+    yield from _serve(tmp_path_factory.mktemp("login") / "s.db", env)
+
+
+def _serve(db: Path, env: dict[str, str], *extra: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    env.pop("SAMORDNING_USERS", None)
     proc = subprocess.Popen([sys.executable, "-m", "samordning.cli", "serve", "--controller", "--no-browser",
-                             "--port", str(port), "--db", str(db)], env=env, cwd=ROOT,
+                             "--port", str(port), "--db", str(db), *extra], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -131,3 +135,71 @@ def test_repeated_wrong_passwords_are_refused(served: tuple[str, subprocess.Pope
     assert int(headers["Retry-After"]) > 0
     assert "För många misslyckade inloggningar" in text
     assert login("rätt lösenord")[0] == 429             # … not even the right one, until the window passes
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args: object) -> None:
+        return None
+
+
+def fetch(opener: urllib.request.OpenerDirector, url: str, data: dict[str, str] | None = None,
+          headers: dict[str, str] | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(data).encode() if data else None,
+                                     headers=headers or {})
+    try:
+        with opener.open(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:   # 3xx (not followed), 4xx
+        return exc.code, exc.read().decode()
+
+
+def test_the_login_page_is_ours_in_swedish(served: tuple[str, subprocess.Popen[bytes]]) -> None:
+    url, _ = served
+    status, page = fetch(urllib.request.build_opener(NoRedirect), f"{url}/login")
+    assert status == 200
+    assert '<html lang="sv">' in page and "<title>Logga in – samordning</title>" in page
+    assert '<label for="losenord">Lösenord</label>' in page   # this server has a password, no token
+    assert "Password" not in page and "jupyter" not in page.lower()
+
+
+@pytest.fixture(scope="module")
+def named(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A controllers' view with a users file and a proxy's header both."""
+    from samordning.users import add_user
+
+    tmp = tmp_path_factory.mktemp("named")
+    users = tmp / "users.json"
+    add_user(users, "Anna Berg", "annas lösenord 2023")
+    env = dict(os.environ)
+    server = _serve(tmp / "s.db", env, "--users", str(users), "--user-header", "X-Remote-User")
+    url, _proc = next(server)
+    try:
+        yield url, users
+    finally:
+        server.close()  # stops the server (the generator's finally)
+
+
+def test_a_removed_user_is_logged_out_and_the_proxys_header_logs_in(named: tuple[str, Path]) -> None:
+    """/login answers a logged-in request with a redirect (302) and anyone else with the form (200)."""
+    from samordning.users import remove_user
+
+    url, users = named
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    status, page = fetch(opener, f"{url}/login")
+    assert status == 200 and '<label for="namn">Namn</label>' in page
+    xsrf = next(c.value for c in jar if c.name == "_xsrf")
+    status, page = fetch(opener, f"{url}/login", {"username": "Anna Berg", "password": "fel", "_xsrf": xsrf})
+    assert status == 401 and "Fel namn eller lösenord" in page
+    status, _ = fetch(opener, f"{url}/login", {"username": "anna berg", "password": "annas lösenord 2023",
+                                               "_xsrf": xsrf})
+    assert status == 302
+    assert fetch(opener, f"{url}/login")[0] == 302        # logged in
+    remove_user(users, "Anna Berg")
+    assert fetch(opener, f"{url}/login")[0] == 200        # the cookie no longer logs anyone in
+
+    anonymous = urllib.request.build_opener(NoRedirect)
+    assert fetch(anonymous, f"{url}/login", headers={"X-Remote-User": "Cecilia Dahl"})[0] == 302
+    assert fetch(anonymous, f"{url}/login", headers={"X-Remote-User": ""})[0] == 200
+    # Our own header for the kernel is no login: a client that sends it is not let in.
+    assert fetch(anonymous, f"{url}/login", headers={"X-Samordning-User": "Mallory"})[0] == 200

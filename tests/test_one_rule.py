@@ -89,7 +89,7 @@ def test_a_withholding_enters_every_figure_the_same_way(db: Path, agreement: Agr
     assert (again.unspent_ore, again.repayment_ore) == (UNSPENT, UNSPENT)
 
     # Released in September: back in Q3, and every figure is as before the withholding.
-    store.release_withholding(agreement.id, wid, dt.date(2023, 9, 20))
+    store.release_withholding(agreement.id, wid, dt.date(2023, 9, 20), user="c")
     released = store.withholdings(agreement.id)
     assert figure(key_figures(agreement, rows, payments, released), "unspent") == 104_851_405
     assert advances(agreement, payments, released)["withheld_ore"].tolist() == [0, 0, 0]

@@ -134,7 +134,8 @@ def test_two_withholdings_at_once_never_pass_the_cap(db_url: str) -> None:  # no
         held = store.withholdings(agreement.id)
         open_ = held[held["released_on"].isna()]
         assert open_["amount_ore"].sum() == 100_000_000 <= cap
-        store.release_withholding(agreement.id, int(open_["id"].iloc[0]), dt.date(2023, 6, 1))  # for the next trial
+        # for the next trial
+        store.release_withholding(agreement.id, int(open_["id"].iloc[0]), dt.date(2023, 6, 1), user="k")
 
     race(db_url, _withhold, check)
 

@@ -193,7 +193,7 @@ def test_withholding_above_the_section_10_cap_is_refused(db_url: str, agreement:
     with pytest.raises(SamordningError, match="§10"):
         withhold(32_975_001)
     withhold(32_975_000)  # exactly at the cap is allowed
-    store.release_withholding(agreement.id, first, dt.date(2023, 6, 1))
+    store.release_withholding(agreement.id, first, dt.date(2023, 6, 1), user="k")
     withhold(100_000_000)  # released money no longer counts against the cap
     assert store.withholdings(agreement.id)["amount_ore"].tolist() == [100_000_000, 32_975_000, 100_000_000]
 

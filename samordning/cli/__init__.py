@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Sequence
 
 from samordning import __version__
-from samordning.cli import figures, imports, records, serve
+from samordning.cli import figures, imports, records, serve, users
 from samordning.cli.serve import voila_command
 from samordning.errors import SamordningError
 from samordning.vocabulary import DB_ENV, default_db_path
@@ -43,6 +43,7 @@ COMMANDS = (
     figures.add_report,
     figures.add_check,
     serve.add_serve,
+    users.add_users,
 )
 
 

@@ -118,6 +118,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
     from samordning.agreement import quarter_label
     from samordning.cli.common import optional_int
+    from samordning.localtime import local_iso
     from samordning.names import shown
 
     agreement = agreement_of(args)
@@ -132,7 +133,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
         return 0
     records = [{
         "id": int(r.id), "quarter": r.quarter, "presented_on": str(pd.Timestamp(r.presented_on).date()),
-        "filename": r.filename, "sha256": r.sha256, "by": r.by, "at": pd.Timestamp(r.at).isoformat(),
+        "filename": r.filename, "sha256": r.sha256, "by": r.by, "at": local_iso(r.at),
         "replaces": optional_int(r.replaces), "replaced_by": optional_int(r.replaced_by),
         "uploads": json.loads(r.uploads), "figures": json.loads(r.figures),
     } for r in store.final_reports(agreement.id).itertuples()]

@@ -82,14 +82,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    import pandas as pd
-
+    from samordning.localtime import local_iso
     from samordning.names import shown
 
     frame = store_of(args).uploads(agreement_of(args).id)
     records = [{
         "id": int(u.id), "sha256": u.sha256, "filename": u.filename, "user": u.uploaded_by,
-        "uploaded_at": pd.Timestamp(u.uploaded_at).isoformat(), "sheet": u.sheet, "size_bytes": int(u.size_bytes),
+        "uploaded_at": local_iso(u.uploaded_at), "sheet": u.sheet, "size_bytes": int(u.size_bytes),
         "periods": u.periods, "active_periods": u.active_periods, "status": u.status,
         "rows_read": u.summary.get("rows_read"), "rows_counted": u.summary.get("rows_counted"),
         "amount_counted": kronor(u.summary.get("amount_counted_ore", 0)),
@@ -104,7 +103,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         print("Inga uppladdningar ännu.")
     for r in records:
         given = " (angiven för hela filen)" if r["period_given"] else ""
-        print(f"{r['id']:>4}  {r['uploaded_at'][:16]}  {r['user']:<12} {shown(r['filename'])}  [{r['status']}]  "
+        when = r["uploaded_at"][:16].replace("T", " ")
+        print(f"{r['id']:>4}  {when}  {r['user']:<12} {shown(r['filename'])}  [{r['status']}]  "
               f"{', '.join(r['periods'])}{given}  {r['rows_read']} rader  sha256 {r['sha256'][:12]}…")
         for warning in r["warnings"]:
             print(f"      varning: {warning}")

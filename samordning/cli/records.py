@@ -31,6 +31,7 @@ def cmd_revert(args: argparse.Namespace) -> int:
 
 
 def cmd_payment(args: argparse.Namespace) -> int:
+    from samordning.localtime import local_iso
     from samordning.money import format_kr, parse_kr
 
     agreement = agreement_of(args)
@@ -46,7 +47,7 @@ def cmd_payment(args: argparse.Namespace) -> int:
         return 0
     records = [{"id": int(p.id), "quarter": p.quarter, "invoice_no": p.invoice_no,
                 "invoiced_on": day(p.invoiced_on), "paid_on": day(p.paid_on),
-                "amount": kronor(int(p.amount_ore)), "note": p.note, "by": p.by}
+                "amount": kronor(int(p.amount_ore)), "note": p.note, "by": p.by, "at": local_iso(p.at)}
                for p in store.payments(agreement.id).itertuples()]
     if args.json:
         print_json(records)
@@ -59,6 +60,7 @@ def cmd_payment(args: argparse.Namespace) -> int:
 
 def cmd_withhold(args: argparse.Namespace) -> int:
     from samordning.followup import withholding_cap
+    from samordning.localtime import local_iso
     from samordning.money import format_kr, parse_kr
 
     agreement = agreement_of(args)
@@ -76,11 +78,14 @@ def cmd_withhold(args: argparse.Namespace) -> int:
     elif args.action == "release":
         if args.id is None:
             raise SamordningError("Ange --id för det innehållande som släpps.")
-        store.release_withholding(agreement.id, args.id, parse_date(args.date) or dt.date.today())
+        store.release_withholding(agreement.id, args.id, parse_date(args.date) or dt.date.today(),
+                                  user=user_of(args))
         print(f"Innehållande {args.id} släppt.")
     else:
         records = [{"id": int(w.id), "area": w.area, "amount": kronor(int(w.amount_ore)), "reason": w.reason,
-                    "withheld_on": str(w.withheld_on)[:10], "released_on": day(w.released_on),
+                    "withheld_on": str(w.withheld_on)[:10], "by": w.by, "at": local_iso(w.at),
+                    "released_on": day(w.released_on), "released_by": w.released_by,
+                    "released_at": None if w.released_at is None else local_iso(w.released_at),
                     "cap": kronor(withholding_cap(agreement, w.area))}
                    for w in store.withholdings(agreement.id).itertuples()]
         if args.json:
@@ -93,7 +98,7 @@ def cmd_withhold(args: argparse.Namespace) -> int:
 
 
 def cmd_comment(args: argparse.Namespace) -> int:
-    import pandas as pd
+    from samordning.localtime import local_iso
 
     agreement = agreement_of(args)
     store = store_of(args)
@@ -108,14 +113,14 @@ def cmd_comment(args: argparse.Namespace) -> int:
         return 0
     frame = store.comments(agreement.id, history=args.history, kind=kind)
     records = [{"id": int(c.id), "quarter": c.quarter, "area": c.area, "text": c.text, "author": c.author,
-                "at": pd.Timestamp(c.at).isoformat(), "current": bool(c.current),
+                "at": local_iso(c.at), "current": bool(c.current),
                 "supersedes": optional_int(c.supersedes)} for c in frame.itertuples()]
     if args.json:
         print_json(records)
     else:
         for r in records:
             target = " ".join(x for x in (r["quarter"], r["area"]) if x) or "hela avtalet"
-            print(f"{r['id']:>3} [{target}] {r['author']} {r['at'][:16]}: {r['text']}")
+            print(f"{r['id']:>3} [{target}] {r['author']} {r['at'][:16].replace('T', ' ')}: {r['text']}")
     return 0
 
 

@@ -52,11 +52,11 @@ def _environment(args: argparse.Namespace, agreement: Path) -> dict[str, str]:
     from its config file). The schema is created or upgraded before any kernel starts."""
     from samordning.agreement import AGREEMENT_ENV
     from samordning.store import DB_ENV, Store, resolve_url
-    from samordning.ui import ROLE_ENV  # not the dashboard: it imports plotly and pandas
+    from samordning.ui import ROLE_ENV, USER_ENV  # not the dashboard: it imports plotly and pandas
 
     env = dict(os.environ, **{DB_ENV: resolve_url(args.db), AGREEMENT_ENV: str(agreement),
                               ROLE_ENV: _role(args).value})
-    for secret in ("SAMORDNING_TOKEN", "SAMORDNING_PASSWORD_HASH"):
+    for secret in ("SAMORDNING_TOKEN", "SAMORDNING_PASSWORD_HASH", USER_ENV):
         env.pop(secret, None)
     Store.open(env[DB_ENV])
     return env
@@ -87,6 +87,30 @@ def _run(command: list[str], env: dict[str, str], config_dir: Path) -> int:
         shutil.rmtree(config_dir, ignore_errors=True)
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def named_login(args: argparse.Namespace) -> tuple[Path | None, str | None]:
+    """``--users FILE`` and ``--user-header H`` (for any view that asks for a login): the users file, checked
+    to be private, and the header, only on a loopback address (the proxy in front must be the only client)."""
+    from samordning.cli.users import users_file
+    from samordning.users import check_private
+
+    # $SAMORDNING_USERS counts for the views that always need a login (the council's is open unless asked).
+    needs_login = args.controller or getattr(args, "insight", False)
+    users = users_file(args.users) if args.users or needs_login else None
+    header = (args.user_header or "").strip() or None
+    if (users or header) and (args.token or args.password_hash):
+        raise SamordningError("Inloggning med namn (--users, --user-header) ersätter --token och --password-hash; "
+                              "ange bara det ena.")
+    if users:
+        check_private(users)
+    if header and args.ip not in LOOPBACK:
+        raise SamordningError(f"--user-header litar på huvudet {header} som det kommer och kräver därför --ip "
+                              f"127.0.0.1 bakom en omvänd proxy som sätter huvudet och tar bort det från klienter.")
+    return users, header
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the dashboard with Voilà. Static settings live in ``notebooks/voila.json``; the role, the address
     and the authentication are chosen here."""
@@ -105,18 +129,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     notebook = _notebooks() / "dashboard.ipynb"
     if not notebook.is_file():
         raise SamordningError(f"Hittar inte instrumentpanelen {notebook}.")
+    users, header = named_login(args)
     env = _environment(args, agreement)
     shown = opened = f"http://{args.ip}:{args.port}{args.base_url or '/'}"
     # Authentication is Jupyter's own: a token or a hashed password. The views with rows (controllers', insight)
     # always have one (a token is made up when none is given); the council's view has one when asked for.
     role = _role(args)
-    password_hash = args.password_hash or (os.environ.get("SAMORDNING_PASSWORD_HASH") if role.sees_rows else None)
-    token = args.token or (os.environ.get("SAMORDNING_TOKEN") or secrets.token_urlsafe(24) if role.sees_rows
-                           else None)
+    named = bool(users or header)  # people log in by name: no shared secret then
+    password_hash = args.password_hash or (os.environ.get("SAMORDNING_PASSWORD_HASH")
+                                           if role.sees_rows and not named else None)
+    token = args.token or (os.environ.get("SAMORDNING_TOKEN") or secrets.token_urlsafe(24)
+                           if role.sees_rows and not named else None)
     view = {Role.CONTROLLER: "Controllervyn", Role.INSIGHT: "Insynsvyn"}.get(role, "Samverkansrådets vy")
-    config_dir = voila_config(_notebooks() / "voila.json", token, password_hash)
+    config_dir = voila_config(_notebooks() / "voila.json", token, password_hash, users_file=users,
+                              user_header=header)
     command = voila_command(notebook, args.port, args.ip, args.base_url, config_dir, max_viewers=args.max_viewers)
-    if password_hash:
+    if named:
+        how = " eller ".join(([f"namn och lösenord ur {users}"] if users else [])
+                             + ([f"namnet i huvudet {header} från den omvända proxyn"] if header else []))
+        print(f"{view} startar på {shown} (inloggning med {how}).", flush=True)
+    elif password_hash:
         print(f"{view} startar på {shown} (inloggning med lösenord).", flush=True)
     elif token:
         opened = f"{shown}?token={token}"
@@ -144,6 +176,10 @@ def add_serve(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
                                    "slumpas en)")
     p.add_argument("--password-hash", help="kräv lösenord: hash från jupyter_server.auth.passwd() i stället för "
                                             "token (controller- och insynsvyn: annars $SAMORDNING_PASSWORD_HASH)")
+    p.add_argument("--users", metavar="FIL", help="inloggning med namn och lösenord ur användarfilen (samordning "
+                                                  "users add); annars $SAMORDNING_USERS")
+    p.add_argument("--user-header", metavar="HUVUD", help="inloggning genom en omvänd proxy som sätter det "
+                                                         "inloggade namnet i detta huvud, t.ex. X-Remote-User")
     p.add_argument("--no-browser", action="store_true", help="öppna ingen webbläsare")
     p.add_argument("--max-viewers", type=positive_int, metavar="N",
                    help="högst N sidor (kärnor) samtidigt; fler får 'Många tittar just nu' (annars voila.json)")

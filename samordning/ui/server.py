@@ -6,7 +6,8 @@
   cap with a short Swedish page and status 503; it sets the ``_xsrf`` cookie, so the shutdown request that
   Voilà's page sends when it is closed or reloaded is accepted (without the cookie it is refused with
   "403 '_xsrf' argument missing", voila-dashboards/voila#1458, and the kernel lives on); and it gives the page
-  ``<title>`` the agreement's id.
+  ``<title>`` the agreement's id. It also hands the page's kernel the logged-in name
+  (:meth:`PageHandler.pass_user`), the way Voilà hands it the query string.
 - **The kernel manager** (:class:`PageKernelManager`, under Voilà's preheated pool) counts the page kernels
   (every kernel but those waiting in the pool), and culls a page kernel that has had no websocket for
   ``cull_idle_timeout`` seconds, counted from its last message, its hand-out to a page or its last
@@ -37,7 +38,9 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.utils import ENV_VARIABLE
 
 from samordning.agreement import AGREEMENT_ENV, agreement_files, agreements_dir, load_agreement
+from samordning.login import recorded_name
 from samordning.serving import port_refused
+from samordning.ui import USER_ENV, USER_HEADER
 
 BUSY_TEXT = "Många tittar just nu — försök igen om en stund."
 BUSY_PAGE = """<!DOCTYPE html>
@@ -136,8 +139,20 @@ class PageHandler(TornadoVoilaHandler):
         agreement = self.titles.get(self.get_query_argument("avtal", "").strip()) or self.titles.get("")
         return f"{agreement} – samordning" if agreement else "samordning"
 
+    def pass_user(self) -> None:
+        """Put the logged-in name in the request header :data:`USER_HEADER`, which Voilà (``http_header_envs`` in
+        voila.json) passes to the page's kernel as ``$HTTP_X_SAMORDNING_USER`` — in the kernel's environment,
+        or for a preheated kernel with the query string after the request. The name comes from the login
+        only: whatever a client sent in that header is replaced or removed first."""
+        name = recorded_name(self.identity_provider, self.current_user)
+        if name:
+            self.request.headers[USER_HEADER] = name
+        elif USER_HEADER in self.request.headers:
+            del self.request.headers[USER_HEADER]
+
     @tornado.web.authenticated
     async def get(self, path: str | None = None) -> None:
+        self.pass_user()
         manager = self.kernel_manager
         if path or not isinstance(manager, PageKernelManager):  # a file beside the notebook: Voilà's own way
             await super().get(path)
@@ -201,6 +216,9 @@ class SamordningVoila(Voila):
 
     def init_settings(self) -> dict:
         self.voila_configuration.multi_kernel_manager_class = PageKernelManager
+        os.environ.pop(USER_ENV, None)  # a kernel's name comes from its page's request, never from here
+        if USER_HEADER not in self.voila_configuration.http_header_envs:
+            self.voila_configuration.http_header_envs = [*self.voila_configuration.http_header_envs, USER_HEADER]
         return super().init_settings()
 
     def init_handlers(self) -> list:

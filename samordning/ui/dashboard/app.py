@@ -23,7 +23,7 @@ from samordning.agreement import agreement_files, agreement_path, agreements_dir
 from samordning.errors import SamordningError
 from samordning.imports import current_user
 from samordning.store import Store
-from samordning.ui import ROLE_ENV, Role
+from samordning.ui import ROLE_ENV, USER_ENV, Role
 from samordning.ui.dashboard.base import ALL, Context, Tab, guarded
 from samordning.ui.dashboard.html import CSS, e, header_html, message, role_html
 from samordning.ui.dashboard.state import Actions, State
@@ -100,6 +100,11 @@ class App:
                                layout=ipw.Layout(padding="8px 16px", max_width="1760px", margin="0 auto"))
         self.widget.add_class("smd-app")
 
+    def set_user(self, user: str) -> None:
+        """The name every change from this page is stored with (the login's, known once the page is requested)."""
+        self.user = self.ctx.user = self.ctx.actions.user = user
+        self.role_badge.value = role_html(self.role, self.state.agreement, user)
+
     def show_error(self, value: str) -> None:
         self.error.value = value
 
@@ -128,7 +133,7 @@ class App:
     def render(self) -> None:
         s = self.state
         self.header.value = header_html(s.agreement)
-        self.role_badge.value = role_html(self.role, s.agreement)
+        self.role_badge.value = role_html(self.role, s.agreement, self.user)
         query = urllib.parse.urlencode({"avtal": s.agreement.id})
         self.bookmark.value = (f'<div class="smd sub" style="margin: 4px 12px">Länk till detta avtal: '
                                f'<a href="?{e(query)}">?{e(query)}</a></div>') if len(self.choices) > 1 else ""
@@ -183,6 +188,12 @@ def requested_agreement(choices: list[Path]) -> Path | None:
                           + ", ".join(load_agreement(p).id for p in choices) + ".")
 
 
+def logged_in_user() -> str | None:
+    """The name the server's page handler gave this page's kernel from the login (``USER_ENV``; never from the
+    query string or anything else the browser sends)."""
+    return os.environ.get(USER_ENV, "").strip() or None
+
+
 def _page_message(text: str) -> ipw.HTML:
     return ipw.HTML(CSS + message(text))
 
@@ -210,6 +221,12 @@ def app() -> ipw.Widget:
         gc.collect()
         gc.freeze()
         wait_for_request()
+        user = logged_in_user()
+        if view.role.writes and not user:
+            return _page_message("Controllervyn vet inte vem du är: inloggningen gav inget namn. Logga in "
+                                 "igen, eller kontakta den som förvaltar samordning.")
+        if user and view.role.sees_rows:
+            view.set_user(user)
         path = requested_agreement(choices)
         if path is not None and path != view.state.path:
             view.select(path)

@@ -75,7 +75,12 @@ ROLE_NOTES = {Role.COUNCIL: "summor per kvartal, område, månad och kontoklass;
               Role.CONTROLLER: "kan ladda upp och ändra"}
 
 
-def role_html(role: Role, a: Agreement) -> str:
-    """Which view this is, in the header: its name and what it shows."""
-    return smd(f'<span class="badge{" warn" if role.writes else ""}" data-role="{role.value}">'
-               f'<b>{e(role.title(a.insight.clause))}</b>: {e(ROLE_NOTES[role])}</span>')
+def role_html(role: Role, a: Agreement, user: str | None = None) -> str:
+    """Which view this is, in the header: its name and what it shows; in the views one logs in to, the name
+    the login gave (the one a controller's changes are stored with) and the way out."""
+    badge = (f'<span class="badge{" warn" if role.writes else ""}" data-role="{role.value}">'
+             f'<b>{e(role.title(a.insight.clause))}</b>: {e(ROLE_NOTES[role])}</span>')
+    # "logout" is relative: the page is served at the server's base URL, where the logout page is too.
+    who = (f'<span class="sub smd-user" style="margin-left: 8px">Inloggad som <strong>{e(user)}</strong> · '
+           f'<a href="logout" style="color: #0b4f8a">Logga ut</a></span>' if user and role.sees_rows else "")
+    return smd(badge + who)

@@ -4,6 +4,7 @@ everyone; controllers register payments and withholdings."""
 from __future__ import annotations
 
 import ipywidgets as ipw
+import pandas as pd
 
 from samordning.agreement import quarter_label
 from samordning.errors import SamordningError
@@ -43,9 +44,18 @@ def withholdings_html(s: State) -> str:
         return sub("Ingen ersättning är innehållen. Tak per område vid tvist: "
                    + ", ".join(f"{e(x.name)} {kr(withholding_cap(a, x.key))}" for x in a.areas)
                    + f" ({e(a.dispute.clause)}).")
-    return table(["Område", "Belopp", "Skäl", "Från", "Släppt", f"Tak ({e(a.dispute.clause)})"],
+    return table(["Område", "Belopp", "Skäl", "Från", "Registrerat av", "Släppt", f"Tak ({e(a.dispute.clause)})"],
                  [[e(s.area_names.get(r.area, r.area)), kr(int(r.amount_ore)), e(r.reason), e(r.withheld_on),
-                   e(r.released_on or "–"), kr(withholding_cap(a, r.area))] for r in w.itertuples()])
+                   e(r.by), released(r), kr(withholding_cap(a, r.area))] for r in w.itertuples()])
+
+
+def released(r: object) -> str:
+    """When a withholding was released, and by whom (nobody was recorded before migration 0007)."""
+    on = getattr(r, "released_on", None)
+    if on is None or pd.isna(on):
+        return "–"
+    by = getattr(r, "released_by", None)
+    return e(on) + (f" av {e(by)}" if isinstance(by, str) and by else "")
 
 
 def exact(ore: int) -> str:
@@ -150,7 +160,8 @@ class ReleaseForm(Form):
         if self.pick.value is None:
             raise SamordningError("Det finns inget innehållet belopp att släppa.")
         chosen, on = int(self.pick.value), read_date(self.date, required=True)
-        self.ctx.actions.run(lambda: self.ctx.store.release_withholding(self.ctx.current().agreement.id, chosen, on),
+        self.ctx.actions.run(lambda: self.ctx.store.release_withholding(self.ctx.current().agreement.id, chosen, on,
+                                                                              user=self.ctx.user),
                              self.status.show, f"Innehållande nr {chosen} är släppt den {on}.")
 
 

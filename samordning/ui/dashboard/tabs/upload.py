@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as ipw
 
 from samordning.errors import SamordningError
-from samordning.imports import PreparedImport, commit_import, current_user, prepare_import
+from samordning.imports import PreparedImport, commit_import, prepare_import
 from samordning.ingest import peek, too_large
 from samordning.localtime import local_time
 from samordning.names import shown
@@ -98,7 +98,6 @@ class UploadTab(Tab):
     def build(self) -> list[ipw.Widget]:
         self.prepared: PreparedImport | None = None
         self.received: tuple[str, bytes] | None = None
-        self.user = ipw.Text(description="Ditt namn", value=self.ctx.user, style={"description_width": "initial"})
         self.upload = ChunkedUpload(description="Välj exportfil (Excel, CSV eller SIE) …")
         self.save = button("Spara i uppföljningen", button_style="primary", icon="check")
         self.cancel = button("Avbryt", icon="times")
@@ -123,7 +122,7 @@ class UploadTab(Tab):
                              "sparas förrän du bekräftar. En ny export som täcker samma månader ersätter de äldre "
                              "raderna för de månaderna; den äldre uppladdningen finns kvar i historiken och kan "
                              "återställas.")),
-                self.user, self.upload, self.status.widget, self.confirm, self.read_options.widget,
+                self.upload, self.status.widget, self.confirm, self.read_options.widget,
                 ipw.HBox([self.map_toggle]), self.mapping.widget, heading("Historik"), self.history,
                 ipw.HBox([self.revert_choice, self.revert])]
 
@@ -213,5 +212,6 @@ class UploadTab(Tab):
                                                               self.name()), self.status.show, done)
 
     def name(self) -> str:
-        return self.user.value.strip() or current_user()
+        """The logged-in name the upload is stored with (the login gives it; there is no name to type)."""
+        return self.ctx.user
 
