@@ -593,7 +593,7 @@ def test_the_logged_in_name_arrives_after_the_page_and_signs_every_change(store:
     upload = app.show(UploadTab)
     assert not any(getattr(w, "description", "") == "Ditt namn" for w in upload.widget.children)
     app.set_user("Anna Berg")
-    assert "Inloggad som Anna Berg" in text(app.role.value)
+    assert "Inloggad som Anna Berg" in text(app.role_badge.value)
     form = app.show(CommentsTab).form(CommentForm)
     form.text.value = "Vakans under maj."
     button(form.widget, "Spara kommentar").click()
