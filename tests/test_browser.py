@@ -349,7 +349,7 @@ def test_every_view_renders(controller: Served, open_page: Callable[..., object]
     expected = {"Översikt": "Avtalets egna motsägelser", "Kvartal": "Förskott i uppföljningen",
                 "Områden": "Högst innehållet vid tvist", "Transaktioner": "rader, summa", "Uppladdning": "Historik",
                 "Kommentarer": "Ny kommentar", "Betalningar och tvist": "Tänk om: tvist om ett område",
-                "Rapport": "Fastställda rapporter"}
+                "Rapport": "Fastställda rapporter", "Avtal": "Versioner av det visade avtalet"}
     titles = [normalise(t) for t in page.get_by_role("tab").all_inner_texts()]  # type: ignore[attr-defined]
     assert titles == [kind.title for kind in tabs_for(controller=True)]
     assert set(expected) == set(titles)  # every tab has the text that shows it is drawn

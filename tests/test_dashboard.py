@@ -24,6 +24,7 @@ from samordning.store import Store
 from samordning.ui import charts
 from samordning.ui.dashboard.app import TABS, App, requested_agreement, tabs_for
 from samordning.ui.dashboard.base import ALL, CONTROLLER, COUNCIL, guarded, has_class
+from samordning.ui.dashboard.tabs.agreements import AgreementForm
 from samordning.ui.dashboard.tabs.areas import AreasTab, NarrativeForm
 from samordning.ui.dashboard.tabs.comments import CommentForm, CommentsTab
 from samordning.ui.dashboard.tabs.payments import PaymentForm, PaymentsTab, ReleaseForm, WithholdingForm
@@ -128,7 +129,8 @@ def test_council_has_no_upload_and_no_edit_controls(store: Store) -> None:
     # The council's page never builds a controller's form; the controllers' page has every one of them.
     assert [f for v in council.views for f in v.forms] == []
     assert {type(f) for v in controller.views for f in v.forms} == {
-        NarrativeForm, CommentForm, PaymentForm, WithholdingForm, ReleaseForm, SignoffForm, FinalizeForm}
+        NarrativeForm, CommentForm, PaymentForm, WithholdingForm, ReleaseForm, SignoffForm, FinalizeForm,
+        AgreementForm}
     assert isinstance(controller.tab(AreasTab).form(NarrativeForm), NarrativeForm)
     assert council.tab(AreasTab).form(NarrativeForm) is None
     with pytest.raises(KeyError):

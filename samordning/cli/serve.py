@@ -35,11 +35,13 @@ def voila_command(notebook: Path, port: int, ip: str = "127.0.0.1", base_url: st
 
 def _agreement_file(args: argparse.Namespace) -> Path:
     """The agreement file ``--agreement`` names, loaded here so that a malformed file is refused here, not in
-    the browser."""
-    from samordning.agreement import agreement_path, load_agreement
+    the browser, and adopted by the store (its version in force is what the dashboard shows)."""
+    from samordning.agreement import agreement_path
+    from samordning.agreements import adopt
+    from samordning.store import Store
 
     path = agreement_path(args.agreement)
-    load_agreement(path)
+    adopt(Store.open(args.db), path)
     return path
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from samordning import rules
 from samordning.agreement import Agreement, quarter_label
+from samordning.agreements import version_id_of
 from samordning.check import Finding, check
 from samordning.errors import SamordningError
 from samordning.figures import Figures
@@ -244,6 +245,7 @@ def finalize(store: Store, agreement: Agreement, presented_on: dt.date, *, quart
         filename=report.filename(suffix).replace("ekonomisk-rapport", "faststalld-rapport"), content=content,
         figures=json.dumps(quarter_records(agreement, report.quarters_by_area), ensure_ascii=False),
         uploads=json.dumps(uploads, ensure_ascii=False), user=user,
-        replaces=int(earlier.iloc[-1]["id"]) if len(earlier) else None)
+        replaces=int(earlier.iloc[-1]["id"]) if len(earlier) else None,
+        agreement_version=version_id_of(store, agreement))
     return report_id, report, content
 

@@ -28,6 +28,7 @@ from samordning.ui.dashboard.base import ALL, Context, Tab, guarded
 from samordning.ui.dashboard.html import CSS, e, header_html, message, role_html
 from samordning.ui.dashboard.state import Actions, State
 from samordning.ui.dashboard.tabs import quarters
+from samordning.ui.dashboard.tabs.agreements import AgreementsTab
 from samordning.ui.dashboard.tabs.areas import AreasTab
 from samordning.ui.dashboard.tabs.comments import CommentsTab
 from samordning.ui.dashboard.tabs.overview import OverviewTab, static_overview_html
@@ -51,6 +52,7 @@ TABS: list[type[Tab]] = [
     CommentsTab,
     PaymentsTab,
     ReportTab,
+    AgreementsTab,
 ]
 
 

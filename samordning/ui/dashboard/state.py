@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from samordning.agreement import Agreement, load_agreement
+from samordning.agreement import Agreement
+from samordning.agreements import adopt
 from samordning.check import Finding, check
 from samordning.followup import (
     Figure,
@@ -61,7 +62,7 @@ class State:
 
     @classmethod
     def load(cls, store: Store, path: Path) -> State:
-        agreement = load_agreement(path)
+        agreement = adopt(store, path).agreement  # the version in force, as the CLI's --agreement FILE resolves it
         revision = store.revision(agreement.id)
         sums = summary(store.engine, agreement)
         payments, withholdings = store.payments(agreement.id), store.withholdings(agreement.id)
