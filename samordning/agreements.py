@@ -43,6 +43,7 @@ from samordning.check import Finding, check
 from samordning.errors import SamordningError
 from samordning.schema import agreement_versions, agreements
 from samordning.store import Store
+from samordning.vocabulary import SHOWN_ENV, shown_ids  # noqa: F401  (re-exported)
 
 SIGNED = "undertecknat"
 SEED_LOCK = "samordning:agreements-seed"  # the advisory lock key's name while a new store is seeded
@@ -250,6 +251,17 @@ def seed(store: Store, folder: str | Path | None = None) -> int:
                 diff="", findings=json.dumps(finding_records(check(agreement)), ensure_ascii=False),
                 by=user, at=now))
     return len(checked)
+
+
+def check_shown(store: Store, ids: list[str]) -> list[str]:
+    """The ids of ``serve --agreements``, each an agreement in the store, or a Swedish refusal naming those that
+    are not."""
+    stored = agreement_ids(store)
+    missing = [i for i in ids if i not in stored]
+    if missing:
+        raise SamordningError("Avtalen " + ", ".join(repr(i) for i in missing) + " finns inte i databasen. "
+                              "Tillgängliga: " + (", ".join(stored) or "inga") + ".")
+    return ids
 
 
 # -- which agreement a command works on -------------------------------------------------------------

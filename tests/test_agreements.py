@@ -230,3 +230,22 @@ def test_the_portfolio_lists_every_agreement_with_its_figures(folder: Path, tmp_
     # no exports yet for the second agreement: nothing advanced by a month with data, the whole plan repaid
     assert (test7["advanced"], test7["actual"], test7["utilisation"], test7["withheld"]) == (0.0, 0.0, None, 0.0)
     assert test7["repayment"] == 1200000.0
+
+
+def test_serve_checks_the_agreements_it_is_limited_to(folder: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from samordning.cli import build_parser
+    from samordning.cli.serve import _agreement
+
+    db = str(tmp_path / "s.db")
+    code, _, err = run(capsys, "serve", "--db", db, "--port", "8931", "--no-browser", "--agreements",
+                       "TEST/7/2024,RUN/999")
+    assert code == 2 and "Avtalen 'RUN/999' finns inte i databasen" in err
+    args = build_parser().parse_args(["serve", "--db", db, "--agreements", "TEST/7/2024"])
+    assert _agreement(args) == ("TEST/7/2024", "TEST/7/2024")  # opens the first of the list
+    args = build_parser().parse_args(["serve", "--db", db])
+    assert _agreement(args) == ("RUN/305/2022", "")  # several stored, none named: the first
+    args = build_parser().parse_args(["serve", "--db", db, "--agreement", "RUN/305/2022", "--agreements",
+                                      "TEST/7/2024"])
+    with pytest.raises(SamordningError, match="RUN/305/2022 är inte med i --agreements"):
+        _agreement(args)

@@ -392,11 +392,13 @@ def test_guarded_callback_turns_errors_into_swedish_messages() -> None:
 
 
 def test_agreement_named_in_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    choices = [AGREEMENT.resolve()]
+    choices = ["RUN/305/2022", "TEST/7/2024"]
     monkeypatch.setenv("QUERY_STRING", "avtal=RUN%2F305%2F2022")
-    assert requested_agreement(choices) == AGREEMENT.resolve()
-    monkeypatch.setenv("QUERY_STRING", "avtal=RUN-305-2022")
-    assert requested_agreement(choices) == AGREEMENT.resolve()
+    assert requested_agreement(choices) == "RUN/305/2022"
+    monkeypatch.setenv("QUERY_STRING", "avtal=RUN-305-2022")  # as its file is named
+    assert requested_agreement(choices) == "RUN/305/2022"
+    monkeypatch.setenv("QUERY_STRING", "avtal=TEST%2F7%2F2024")
+    assert requested_agreement(choices) == "TEST/7/2024"
     monkeypatch.setenv("QUERY_STRING", "avtal=RUN/1/1999")
     from samordning.errors import SamordningError
 

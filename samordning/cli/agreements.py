@@ -109,16 +109,23 @@ def _list(store: Store, args: argparse.Namespace) -> int:
                       "end": e.end, "compensation": e.compensation_ore / 100, "advanced": e.advanced_ore / 100,
                       "actual": e.actual_ore / 100,
                       "utilisation": None if e.utilisation is None else round(e.utilisation, 4),
-                      "repayment": e.repayment_ore / 100, "withheld": e.withheld_ore / 100, "findings": e.findings}
-                     for e in entries])
+                      "repayment": e.repayment_ore / 100, "withheld": e.withheld_ore / 100, "findings": e.findings,
+                      "next_report": e.next_report} for e in entries])
         return 0
     for e in entries:
         used = "–" if e.utilisation is None else f"{e.utilisation:.0%}".replace("%", " %")
         print(f"{e.id:<16} v{e.version:<3} {e.status:<12} {e.start}–{e.end}  ersättning "
               f"{format_kr(e.compensation_ore)}, förskott hittills {format_kr(e.advanced_ore)}, utfall hittills "
               f"{format_kr(e.actual_ore)} ({used}), prognostiserad återbetalning {format_kr(e.repayment_ore)}, "
-              f"innehållet {format_kr(e.withheld_ore)}, {e.findings} iakttagelser  {shown(e.title)}")
+              f"innehållet {format_kr(e.withheld_ore)}, nästa rapport {_due(e.next_report)}, {e.findings} "
+              f"iakttagelser  {shown(e.title)}")
     return 0
+
+
+def _due(quarter: str | None) -> str:
+    from samordning.agreement import quarter_label
+
+    return "–" if quarter is None else quarter_label(quarter)
 
 
 def _show(store: Store, args: argparse.Namespace) -> int:

@@ -19,7 +19,8 @@ from IPython.display import HTML, display
 from plotly.graph_objs import FigureWidget  # noqa: F401 - import now: its first import costs seconds (nbformat,
 
 # jsonschema), which a preheated kernel pays before the page is requested, not after
-from samordning.agreement import agreement_files, agreement_path, agreements_dir, load_agreement
+from samordning.agreement import AGREEMENT_ENV
+from samordning.agreements import SHOWN_ENV, agreement_ids, resolve, shown_ids
 from samordning.errors import SamordningError
 from samordning.imports import current_user
 from samordning.store import Store
@@ -62,23 +63,25 @@ def tabs_for(controller: bool) -> list[type[Tab]]:
 
 
 class App:
-    """One dashboard: a role, a store, the agreements to choose from, and the tabs."""
+    """One dashboard: a role, a store, the agreements to choose from, and the tabs.
 
-    def __init__(self, store: Store, path: Path, *, controller: bool = False, user: str | None = None,
-                 choices: list[Path] | None = None) -> None:
+    ``agreement`` is an agreement file (adopted by the store as the CLI's ``--agreement FILE`` is) or an agreement's
+    id in the store; ``only`` limits the agreements this view may show (``serve --agreements``; None: every stored
+    one), in the selector, the address and the portfolio."""
+
+    def __init__(self, store: Store, agreement: Path | str, *, controller: bool = False, user: str | None = None,
+                 only: list[str] | None = None) -> None:
         self.store = store
         self.controller = controller
         self.user = user or current_user()
-        self.choices = choices or [path]
+        self.only = only
         self.header = ipw.HTML()
-        self.selector = ipw.Dropdown(description="Avtal:", style={"description_width": "initial"},
-                                     options=[(load_agreement(p).id, p) for p in self.choices], value=path,
-                                     layout=ipw.Layout(display="flex" if len(self.choices) > 1 else "none"))
+        self.selector = ipw.Dropdown(description="Avtal:", style={"description_width": "initial"})
         self.bookmark = ipw.HTML()
         self.error = ipw.HTML()
         self.ctx = Context(store=store, user=self.user, controller=controller,
                            actions=Actions(store, self.user, self.reload), current=lambda: self.state,
-                           drill=self.drill)
+                           drill=self.drill, open=self.select, shown=self.choices)
         # Each tab is built when first shown: the page's first load then carries one tab's widgets (about 55 of
         # the council's 230, of the controllers' 450), which the browser fetches and draws before anything else.
         self.kinds = tabs_for(controller)
@@ -88,9 +91,10 @@ class App:
         self.tabs = ipw.Tab(children=self.panels, titles=self.titles)
         self.stale: set[int] = set()
         self.tabs.observe(guarded(self.show_error)(lambda _c: self._render_visible()), names="selected_index")
-        self.state = State.load(store, path)
+        self.state = State.load(store, agreement)
+        if only is not None and self.state.agreement.id not in only:
+            raise SamordningError(f"Avtalet {self.state.agreement.id} hör inte till de avtal den här vyn visar.")
         self.render()
-        self.selector.observe(guarded(self.show_error)(lambda c: self.select(c["new"])), names="value")
         hide_static = "<style>.smd-static { display: none; }</style>"  # see static_overview_html()
         self.widget = ipw.VBox([ipw.HTML(CSS + hide_static), FitCharts(),
                                 ipw.HBox([self.header], layout=ipw.Layout(width="100%")),
@@ -124,12 +128,23 @@ class App:
         """Every tab, built (for tests; the page builds a tab when it is first shown)."""
         return [self.view(i) for i in range(len(self.kinds))]
 
+    def choices(self) -> list[str]:
+        """The ids of the agreements this view may show (every stored one unless limited)."""
+        stored = agreement_ids(self.store)
+        return stored if self.only is None else [i for i in self.only if i in stored]
+
     def render(self) -> None:
         s = self.state
         self.header.value = header_html(s.agreement)
+        choices = self.choices()
+        self.selector.unobserve_all("value")
+        self.selector.options = [(i, i) for i in choices]
+        self.selector.value = s.agreement.id
+        self.selector.layout.display = "flex" if len(choices) > 1 else "none"
+        self.selector.observe(guarded(self.show_error)(lambda c: self.select(c["new"])), names="value")
         query = urllib.parse.urlencode({"avtal": s.agreement.id})
         self.bookmark.value = (f'<div class="smd sub" style="margin: 4px 12px">Länk till detta avtal: '
-                               f'<a href="?{e(query)}">?{e(query)}</a></div>') if len(self.choices) > 1 else ""
+                               f'<a href="?{e(query)}">?{e(query)}</a></div>') if len(choices) > 1 else ""
         # Only the visible tab renders now: the others render when first shown, at their real size
         # (a plotly chart drawn in a hidden tab keeps a wrong width) and off the first page load's path.
         self.stale = set(range(len(self.kinds)))
@@ -144,7 +159,7 @@ class App:
             self.view(index).render(self.state)
 
     def reload(self) -> None:
-        self.state = State.load(self.store, self.state.path)
+        self.state = State.load(self.store, self.state.agreement.id)  # the version in force now
         self.render()
 
     def reload_if_changed(self) -> bool:
@@ -154,11 +169,13 @@ class App:
         self.reload()
         return True
 
-    def select(self, path: Path) -> None:
-        if path == self.state.path:
+    def select(self, agreement_id: str) -> None:
+        """Show another agreement (from the selector, the portfolio or the address), one this view may show."""
+        if agreement_id == self.state.agreement.id:
             return
-        self.state = State.load(self.store, path)
-        self.selector.value = path  # when chosen by the URL
+        if agreement_id not in self.choices():
+            raise SamordningError(f"Avtalet {agreement_id!r} finns inte bland de avtal den här vyn visar.")
+        self.state = State.load(self.store, agreement_id)
         self.error.value = ""
         self.render()
 
@@ -167,17 +184,18 @@ class App:
         self.show(TransactionsTab).set_filter(quarter, area)
 
 
-def requested_agreement(choices: list[Path]) -> Path | None:
-    """The agreement named in the page's URL (``?avtal=RUN/305/2022`` or the file's stem), if any."""
+def requested_agreement(choices: list[str]) -> str | None:
+    """The agreement named in the page's URL (``?avtal=RUN/305/2022``, or ``RUN-305-2022`` as its file is named),
+    if any, among the ids ``choices``."""
     query = urllib.parse.parse_qs(os.environ.get("QUERY_STRING", ""))
     wanted = (query.get("avtal") or [""])[0].strip()
     if not wanted:
         return None
-    for path in choices:
-        if wanted in (path.stem, load_agreement(path).id):
-            return path
+    for agreement_id in choices:
+        if wanted in (agreement_id, agreement_id.replace("/", "-")):
+            return agreement_id
     raise SamordningError(f"Adressen nämner avtalet {wanted!r}, som inte finns. Tillgängliga: "
-                          + ", ".join(load_agreement(p).id for p in choices) + ".")
+                          + ", ".join(choices) + ".")
 
 
 def _page_message(text: str) -> ipw.HTML:
@@ -194,12 +212,13 @@ def app() -> ipw.Widget:
     try:
         from voila.utils import wait_for_request
 
-        default = agreement_path()
-        folder = agreements_dir()
-        choices = agreement_files(folder) if default.parent == folder.resolve() else [default]
-        choices = [p.resolve() for p in choices] or [default]
         store = Store.open()
-        view = App(store, default.resolve(), controller=os.environ.get(ROLE_ENV) == "controller", choices=choices)
+        only = shown_ids(os.environ.get(SHOWN_ENV))
+        chosen = os.environ.get(AGREEMENT_ENV) or None
+        ids = only or agreement_ids(store)
+        default: Path | str = (Path(chosen).resolve() if chosen and Path(chosen).is_file()
+                               else chosen or (ids[0] if ids else resolve(store).agreement_id))
+        view = App(store, default, controller=os.environ.get(ROLE_ENV) == "controller", only=only)
         for area in (ALL, *view.state.area_names):  # the charts of every area filter, ready before anyone asks
             quarters.figures(view.state, area)
         # What is loaded now lives as long as the page (modules, widgets, charts); keep the garbage collector
@@ -207,9 +226,9 @@ def app() -> ipw.Widget:
         gc.collect()
         gc.freeze()
         wait_for_request()
-        path = requested_agreement(choices)
-        if path is not None and path != view.state.path:
-            view.select(path)
+        wanted = requested_agreement(view.choices())
+        if wanted is not None and wanted != view.state.agreement.id:
+            view.select(wanted)
         else:
             view.reload_if_changed()
         display(HTML(static_overview_html(view.state, view.controller, view.titles)))

@@ -131,8 +131,8 @@ def has_class(widget: ipw.DOMWidget, name: str) -> bool:
 
 @dataclass
 class Context:
-    """What a tab may use besides the state: the role, the user, the writes, the current state, and the way
-    to another tab's rows."""
+    """What a tab may use besides the state: the role, the user, the writes, the current state, the way to
+    another tab's rows, and the way to another agreement (among those this view may show)."""
 
     store: Store
     user: str
@@ -140,6 +140,8 @@ class Context:
     actions: Actions
     current: Callable[[], State]
     drill: Callable[[str | None, str | None], None]
+    open: Callable[[str], None] = lambda _agreement_id: None       # show another agreement (by its id)
+    shown: Callable[[], list[str] | None] = lambda: None             # the agreements this view may show (None: all)
 
 
 class Part:

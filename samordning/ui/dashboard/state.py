@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from samordning.agreement import Agreement
-from samordning.agreements import adopt
+from samordning.agreements import adopt, version
 from samordning.check import Finding, check
 from samordning.followup import (
     Figure,
@@ -44,8 +44,8 @@ T = TypeVar("T")
 class State:
     """Everything the tabs show, computed in one pass over the store."""
 
-    agreement: Agreement
-    path: Path
+    agreement: Agreement               # the version in force of the agreement shown
+    source: Path | str                 # what it was loaded from: an agreement file, or its id in the store
     sums: pd.DataFrame                 # queries.summary(): rows and öre per upload, month, area, class, reason
     quarters: pd.DataFrame             # quarterly(), all areas
     quarters_by_area: pd.DataFrame     # quarterly(by_area=True)
@@ -61,15 +61,17 @@ class State:
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)  # see cached()
 
     @classmethod
-    def load(cls, store: Store, path: Path) -> State:
-        agreement = adopt(store, path).agreement  # the version in force, as the CLI's --agreement FILE resolves it
+    def load(cls, store: Store, source: Path | str) -> State:
+        """The state of an agreement's version in force: named by its id in the store, or by a file (adopted as
+        the CLI's ``--agreement FILE`` is, so both show the same version)."""
+        agreement = (adopt(store, source) if isinstance(source, Path) else version(store, source)).agreement
         revision = store.revision(agreement.id)
         sums = summary(store.engine, agreement)
         payments, withholdings = store.payments(agreement.id), store.withholdings(agreement.id)
         plan = advances(agreement, payments, withholdings)
         fc = forecast(agreement, sums, plan=plan)
         return cls(
-            agreement=agreement, path=path, sums=sums,
+            agreement=agreement, source=source, sums=sums,
             quarters=quarterly(agreement, sums, payments=payments, withholdings=withholdings),
             quarters_by_area=quarterly(agreement, sums, by_area=True, payments=payments, withholdings=withholdings),
             figures=key_figures(agreement, sums, payments, withholdings, fc=fc, plan=plan), forecast=fc,

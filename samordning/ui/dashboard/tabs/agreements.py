@@ -1,27 +1,32 @@
-"""Avtal: the portfolio (every stored agreement and where its follow-up stands), the versions of the agreement
-shown (what each change fixed or introduced), and for controllers an editor that saves a new version."""
+"""Avtal: the portfolio (every agreement this view may show and where its follow-up stands; sortable; one click
+opens an agreement), the versions of the agreement shown (what each change fixed or introduced), and for
+controllers the form that creates or changes an agreement (:mod:`.agreement_form`)."""
 
 from __future__ import annotations
 
 import ipywidgets as ipw
 
-from samordning.agreements import save_version, version, versions
+from samordning.agreement import quarter_label
+from samordning.agreements import versions
 from samordning.localtime import local_time
 from samordning.money import format_percent
-from samordning.portfolio import portfolio
-from samordning.ui.dashboard.base import Form, Tab, button, heading
+from samordning.portfolio import SORT_KEYS, Entry, portfolio, sort_entries
+from samordning.ui.dashboard.base import STYLE, Tab, button, heading, row
 from samordning.ui.dashboard.html import e, kr, smd, table
 from samordning.ui.dashboard.state import State
+from samordning.ui.dashboard.tabs.agreement_form import AgreementForm
+
+HEAD = ["Avtal", "Namn", "Version", "Status", "Giltighetstid", "Ersättning", "Förskott hittills", "Utfall hittills",
+        "Nyttjandegrad", "Prognostiserad återbetalning", "Innehållet", "Nästa rapport", "Iakttagelser"]
 
 
-def portfolio_html(s: State) -> str:
-    rows = [[f"<b>{e(p.id)}</b>" + (" (visas)" if p.id == s.agreement.id else ""), e(p.title), f"v{p.version}",
-             e(p.status), f"{p.start}–{p.end}", kr(p.compensation_ore), kr(p.advanced_ore), kr(p.actual_ore),
-             "–" if p.utilisation is None else format_percent(p.utilisation), kr(p.repayment_ore),
-             kr(p.withheld_ore), str(p.findings)] for p in portfolio(s.store)]
-    return table(["Avtal", "Namn", "Version", "Status", "Giltighetstid", "Ersättning", "Förskott hittills",
-                  "Utfall hittills", "Nyttjandegrad", "Prognostiserad återbetalning", "Innehållet", "Iakttagelser"],
-                 rows, left=5)
+def portfolio_html(entries: list[Entry], shown: str) -> str:
+    rows = [[f"<b>{e(p.id)}</b>" + (" (visas)" if p.id == shown else ""), e(p.title), f"v{p.version}", e(p.status),
+             f"{p.start}–{p.end}", kr(p.compensation_ore), kr(p.advanced_ore), kr(p.actual_ore),
+             "–" if p.utilisation is None else format_percent(p.utilisation), kr(p.repayment_ore), kr(p.withheld_ore),
+             "alla rapporterade" if p.next_report is None else f"{quarter_label(p.next_report)} (efter "
+             f"{p.next_report_end})", str(p.findings)] for p in entries]
+    return table(HEAD, rows, left={0, 1, 2, 3, 4, 11})
 
 
 def versions_html(s: State) -> str:
@@ -37,45 +42,42 @@ def versions_html(s: State) -> str:
     return smd("".join(items))
 
 
-class AgreementForm(Form):
-    """Edit the agreement's TOML text and save it as a new version (validated like a file)."""
-
-    def build(self) -> list[ipw.Widget]:
-        self.text = ipw.Textarea(layout=ipw.Layout(width="100%", height="420px"))
-        self.text.add_class("smd-editor")
-        self.reason = ipw.Text(description="Skäl till ändringen", style={"description_width": "initial"},
-                               layout=ipw.Layout(width="640px"))
-        save = button("Spara ny version", button_style="primary")
-        save.on_click(self.status.guard(lambda _b: self.save()))
-        return [heading("Ändra avtalet", "Sparas som en ny version; den tidigare finns kvar. En undertecknad "
-                        "version ändras bara med ett skäl."), self.text, self.reason, ipw.HBox([save]),
-                self.status.widget]
-
-    def render(self, state: State) -> None:
-        self.text.value = version(state.store, state.agreement.id).text
-
-    def save(self) -> None:
-        def write() -> str:
-            saved, new = save_version(self.ctx.store, self.text.value, name="avtalstexten", user=self.ctx.user,
-                                      reason=self.reason.value)
-            return (f"Version {saved.number} av {saved.agreement_id} är sparad." if new
-                    else "Texten är densamma som gällande version; ingen ny version.")
-
-        self.ctx.actions.run(write, self.status.show, lambda said: said)
-        self.reason.value = ""
-
-
 class AgreementsTab(Tab):
     title = "Avtal"
     form_kinds = (AgreementForm,)
 
     def build(self) -> list[ipw.Widget]:
+        self.sort = ipw.Dropdown(description="Sortera efter", options=[(v, k) for k, v in SORT_KEYS.items()],
+                                 value="id", style=STYLE, layout=ipw.Layout(width="360px"))
+        self.descending = ipw.Checkbox(description="Störst/senast först", value=False, indent=False,
+                                       layout=ipw.Layout(width="220px"))
+        for control in (self.sort, self.descending):
+            control.observe(self.status.guard(lambda _c: self.show_portfolio()), names="value")
         self.portfolio = ipw.HTML()
+        self.open_buttons = ipw.HBox(layout=ipw.Layout(flex_flow="row wrap"))
+        self.open_buttons.add_class("smd-open-agreements")
         self.versions = ipw.HTML()
-        return [heading("Alla avtal", "Varje avtal med den version som gäller; siffrorna följer den."),
-                self.portfolio, heading("Versioner av det visade avtalet"), self.versions,
+        return [heading("Alla avtal", "Varje avtal med den version som gäller; siffrorna följer den. Nästa rapport: "
+                        "kvartalet efter det senaste med en fastställd rapport (§7)."),
+                row(self.sort, self.descending), self.portfolio, self.open_buttons, self.status.widget,
+                heading("Versioner av det visade avtalet"), self.versions,
                 *(f.widget for f in self.forms)]
 
     def show(self, state: State) -> None:
-        self.portfolio.value = portfolio_html(state)
+        self.show_portfolio()
         self.versions.value = versions_html(state)
+
+    def entries(self) -> list[Entry]:
+        state = self.ctx.current()
+        return state.cached("portfolio", lambda: portfolio(state.store, self.ctx.shown()))
+
+    def show_portfolio(self) -> None:
+        shown = self.ctx.current().agreement.id
+        entries = sort_entries(self.entries(), str(self.sort.value), descending=bool(self.descending.value))
+        self.portfolio.value = portfolio_html(entries, shown)
+        buttons = []
+        for entry in entries:
+            b = button(f"Öppna {entry.id}", disabled=entry.id == shown)
+            b.on_click(self.status.guard(lambda _b, i=entry.id: self.ctx.open(i)))
+            buttons.append(b)
+        self.open_buttons.children = buttons
