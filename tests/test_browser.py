@@ -362,6 +362,88 @@ def test_every_view_renders(controller: Served, open_page: Callable[..., object]
         screenshot(page, f"vy-{re.sub(r'[^a-zåäö]+', '-', title.lower())}-{width}x{height}")
 
 
+def cli(served: Served, *args: str) -> str:
+    """A ``samordning`` command on the served store, as a controller runs it beside the dashboard."""
+    env = dict(os.environ, SAMORDNING_DB=served.db)
+    done = subprocess.run([sys.executable, "-m", "samordning.cli", *args], env=env, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def portfolio_row(page: object, agreement_id: str) -> str:
+    row = page.locator(".smd-portfolio tr", has_text=agreement_id).first  # type: ignore[attr-defined]
+    return normalise(row.inner_text()).replace("\t", " ")
+
+
+def test_a_second_agreement_made_in_the_dashboard(tmp_path: Path, open_page: Callable[..., object]) -> None:
+    """Issue 20's test: a second agreement created in the dashboard (a copy, given its own id, sum and codes),
+    exports imported for it, both in the portfolio with their figures; an area's codes edited: the figures change,
+    version 1 is kept, and the report finalized with version 1 still shows version 1's figures."""
+    from samordning.agreements import version
+    from samordning.figures import Figures
+
+    served_at = serve(tmp_path, "--controller", "--token", TOKEN)
+    served = next(served_at)
+    try:
+        page = open_page(served.url + f"?token={TOKEN}")
+        show_tab(page, "Avtal")
+        page.wait_for_selector(".smd-portfolio:has-text('RUN/305/2022')", timeout=LOAD)  # type: ignore[attr-defined]
+        page.select_option(".smd-f-base select", label="Kopia av RUN/305/2022")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Fyll i formuläret").click()  # type: ignore[attr-defined]
+        page.wait_for_selector(".message:has-text('ge den ett nytt id')", timeout=30_000)  # type: ignore[attr-defined]
+        for field, value in (("id", "TEST/8/2023"), ("short-title", "Andra avtalet"),
+                             ("compensation-total", "2000000"), ("areas-0-codes", "8801"), ("areas-1-codes", "8802")):
+            page.fill(f".smd-f-{field} input", value)  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Spara ny version").click()  # type: ignore[attr-defined]
+        page.wait_for_selector(".message.ok:has-text('Version 1 av TEST/8/2023 är sparad')",  # type: ignore[attr-defined]
+                               timeout=60_000)
+        page.wait_for_selector(".smd-portfolio:has-text('TEST/8/2023 (visas)')", timeout=30_000)  # type: ignore[attr-defined]
+
+        # Exports for it (100 000 kr on 8801 in February, 25 000 kr on 8802 in May, one row of another project),
+        # and its Q2 report finalized with version 1.
+        export = write_export(tmp_path / "huvudbok_andra_avtalet.xlsx", [
+            ("2023-02-10", "5011", "41100", "8801", "Lön februari", 100_000.00),
+            ("2023-05-15", "4010", "41100", "8802", "Inköp", 25_000.00),
+            ("2023-03-01", "5011", "41100", "7301", "Annat avtals projekt", 9_999.00)])
+        cli(served, "import", "--agreement", "TEST/8/2023", str(export), "--user", "anna")
+        cli(served, "report", "--agreement", "TEST/8/2023", "--finalize", "--presented", "2023-10-12", "--quarter",
+            "2023Q2", "--out", str(tmp_path / "rapport.html"), "--user", "anna")
+
+        page = open_page(served.url + f"?avtal=TEST%2F8%2F2023&token={TOKEN}")
+        show_tab(page, "Avtal")
+        page.wait_for_selector(".smd-portfolio:has-text('RUN/305/2022')", timeout=LOAD)  # type: ignore[attr-defined]
+        store = served.store()
+        run305 = {f.key: f.ore for f in Figures.load(store, version(store, "RUN/305/2022").agreement).key_figures()}
+        assert (f"RUN/305/2022 Primärkommunal samordning 2023 v1 utkast 2023-01-01–2023-09-30 5 319 000 kr "
+                f"{kr(run305['advanced'])} {kr(run305['actual'])}") in portfolio_row(page, "RUN/305/2022")
+        # The second: 2 000 000 kr; its advances of 1/4 due by May (Q1, Q2): 1 000 000 kr; actual 125 000 kr.
+        assert ("TEST/8/2023 (visas) Andra avtalet v1 utkast 2023-01-01–2023-09-30 2 000 000 kr 1 000 000 kr "
+                "125 000 kr") in portfolio_row(page, "TEST/8/2023")
+        assert "Kv 3 2023 (efter 2023-09-30)" in portfolio_row(page, "TEST/8/2023")  # Q2 is reported
+        screenshot(page, "avtal-portfolj-1366x768")
+
+        # Social välfärd's code 8801 → 8809 (no row has it): only 8802's 25 000 kr count from version 2 on.
+        page.fill(".smd-f-areas-0-codes input", "8809")  # type: ignore[attr-defined]
+        page.fill(".smd-f-reason input", "Rätt projektkod")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Spara ny version").click()  # type: ignore[attr-defined]
+        page.wait_for_selector(".message.ok:has-text('Version 2 av TEST/8/2023 är sparad')",  # type: ignore[attr-defined]
+                               timeout=60_000)
+        page.wait_for_selector(".smd-portfolio:has-text('v2')", timeout=30_000)  # type: ignore[attr-defined]
+        assert "2 000 000 kr 1 000 000 kr 25 000 kr" in portfolio_row(page, "TEST/8/2023")
+        versions = normalise(page.locator(".smd-versions").inner_text())  # type: ignore[attr-defined]
+        assert "Version 2 · utkast" in versions and "Rätt projektkod" in versions and "Version 1 · utkast" in versions
+        assert version(served.store(), "TEST/8/2023", 1).agreement.area("social").codes == ("8801",)
+
+        # The report finalized with version 1 still shows version 1's figures.
+        show_tab(page, "Rapport")
+        finals = page.locator("tr", has_text="faststalld-rapport").first  # type: ignore[attr-defined]
+        assert "v1 125 000 kr gäller" in normalise(finals.inner_text()).replace("\t", " ")
+        screenshot(page, "avtal-rapport-version-1366x768")
+    finally:
+        served_at.close()
+
+
 def children(pid: int) -> set[int]:
     """The processes whose parent is ``pid`` (from /proc)."""
     found = set()

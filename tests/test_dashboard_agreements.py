@@ -206,3 +206,23 @@ def test_the_council_sees_the_portfolio_and_versions_but_no_form(store: Store) -
     tab = app.show(AgreementsTab)
     assert tab.form(AgreementForm) is None
     assert "Version 1 · utkast" in text(tab.versions.value)
+
+
+def test_a_finalized_report_keeps_its_versions_figures_after_a_change(store: Store, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from samordning.cli import main
+    from samordning.ui.dashboard.tabs.report import ReportTab
+
+    app, _tab, form = controller(store)
+    actual_v1 = int(app.state.quarters["actual_ore"].sum())
+    assert main(["report", "--db", store.url, "--agreement", "RUN/305/2022", "--finalize", "--presented",
+                 "2023-10-12", "--quarter", "2023Q3", "--out", str(tmp_path / "r.html"), "--user", "anna"]) == 0
+    area_codes(form, "social").value = "7399"
+    form.reason.value = "Rätt projektkod"
+    button(form.widget, "Spara ny version").click()
+    assert int(app.state.quarters["actual_ore"].sum()) < actual_v1
+    finals = text(app.show(ReportTab).finals.value)
+    from samordning.money import format_kr
+
+    assert f"v1 {text(format_kr(actual_v1))} gäller" in finals  # as presented, with version 1's figures
+    capsys.readouterr()

@@ -138,8 +138,10 @@ class App:
         self.header.value = header_html(s.agreement)
         choices = self.choices()
         self.selector.unobserve_all("value")
-        self.selector.options = [(i, i) for i in choices]
-        self.selector.value = s.agreement.id
+        with self.selector.hold_sync():
+            if [v for _, v in self.selector.options] != choices:
+                self.selector.options = [(i, i) for i in choices]
+            self.selector.value = s.agreement.id
         self.selector.layout.display = "flex" if len(choices) > 1 else "none"
         self.selector.observe(guarded(self.show_error)(lambda c: self.select(c["new"])), names="value")
         query = urllib.parse.urlencode({"avtal": s.agreement.id})

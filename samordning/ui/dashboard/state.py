@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from samordning.agreement import Agreement
-from samordning.agreements import adopt, version
+from samordning.agreements import adopt, version, version_numbers
 from samordning.check import Finding, check
 from samordning.followup import (
     Figure,
@@ -94,8 +94,12 @@ class State:
 
     @functools.cached_property
     def final_reports(self) -> pd.DataFrame:
-        """Reports as presented to samverkansrådet (never changed); read when *Rapport* first renders."""
-        return self.store.final_reports(self.agreement.id)
+        """Reports as presented to samverkansrådet (never changed), each with the number of the agreement version it
+        used (``version``); read when *Rapport* first renders."""
+        frame = self.store.final_reports(self.agreement.id)
+        numbers = version_numbers(self.store, self.agreement.id)
+        frame["version"] = [None if pd.isna(v) else numbers.get(int(v)) for v in frame["agreement_version"]]
+        return frame
 
     @functools.cached_property
     def sources(self) -> dict[str, str]:

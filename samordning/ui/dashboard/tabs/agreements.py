@@ -16,17 +16,19 @@ from samordning.ui.dashboard.html import e, kr, smd, table
 from samordning.ui.dashboard.state import State
 from samordning.ui.dashboard.tabs.agreement_form import AgreementForm
 
-HEAD = ["Avtal", "Namn", "Version", "Status", "Giltighetstid", "Ersättning", "Förskott hittills", "Utfall hittills",
-        "Nyttjandegrad", "Prognostiserad återbetalning", "Innehållet", "Nästa rapport", "Iakttagelser"]
+HEAD = ["Avtal", "Version", "Giltighetstid", "Ersättning", "Förskott hittills", "Utfall hittills", "Nyttjandegrad",
+        "Återbetalning (prognos)", "Innehållet", "Nästa rapport", "Iakttagelser"]
 
 
 def portfolio_html(entries: list[Entry], shown: str) -> str:
-    rows = [[f"<b>{e(p.id)}</b>" + (" (visas)" if p.id == shown else ""), e(p.title), f"v{p.version}", e(p.status),
+    rows = [[f'<div style="min-width: 13em"><b style="white-space: nowrap">{e(p.id)}</b>'
+             + (" (visas)" if p.id == shown else "") + f'<br><span class="sub">{e(p.title)}</span></div>',
+             f'<span style="white-space: nowrap">v{p.version} {e(p.status)}</span>',
              f"{p.start}–{p.end}", kr(p.compensation_ore), kr(p.advanced_ore), kr(p.actual_ore),
              "–" if p.utilisation is None else format_percent(p.utilisation), kr(p.repayment_ore), kr(p.withheld_ore),
              "alla rapporterade" if p.next_report is None else f"{quarter_label(p.next_report)} (efter "
              f"{p.next_report_end})", str(p.findings)] for p in entries]
-    return table(HEAD, rows, left={0, 1, 2, 3, 4, 11})
+    return f'<div style="overflow-x: auto">{table(HEAD, rows, left={0, 1, 2, 9})}</div>'
 
 
 def versions_html(s: State) -> str:
@@ -54,9 +56,11 @@ class AgreementsTab(Tab):
         for control in (self.sort, self.descending):
             control.observe(self.status.guard(lambda _c: self.show_portfolio()), names="value")
         self.portfolio = ipw.HTML()
+        self.portfolio.add_class("smd-portfolio")
         self.open_buttons = ipw.HBox(layout=ipw.Layout(flex_flow="row wrap"))
         self.open_buttons.add_class("smd-open-agreements")
         self.versions = ipw.HTML()
+        self.versions.add_class("smd-versions")
         return [heading("Alla avtal", "Varje avtal med den version som gäller; siffrorna följer den. Nästa rapport: "
                         "kvartalet efter det senaste med en fastställd rapport (§7)."),
                 row(self.sort, self.descending), self.portfolio, self.open_buttons, self.status.widget,
