@@ -77,6 +77,7 @@ class App:
         self.only = only
         self.header = ipw.HTML()
         self.selector = ipw.Dropdown(description="Avtal:", style={"description_width": "initial"})
+        self.selector_box = ipw.HBox([self.selector])
         self.bookmark = ipw.HTML()
         self.error = ipw.HTML()
         self.ctx = Context(store=store, user=self.user, controller=controller,
@@ -98,7 +99,7 @@ class App:
         hide_static = "<style>.smd-static { display: none; }</style>"  # see static_overview_html()
         self.widget = ipw.VBox([ipw.HTML(CSS + hide_static), FitCharts(),
                                 ipw.HBox([self.header], layout=ipw.Layout(width="100%")),
-                                ipw.HBox([self.selector, self.bookmark, ipw.HTML(role_html(controller))]),
+                                ipw.HBox([self.selector_box, self.bookmark, ipw.HTML(role_html(controller))]),
                                 self.error, self.tabs],
                                layout=ipw.Layout(padding="8px 16px", max_width="1760px", margin="0 auto"))
         self.widget.add_class("smd-app")
@@ -138,10 +139,13 @@ class App:
         self.header.value = header_html(s.agreement)
         choices = self.choices()
         self.selector.unobserve_all("value")
-        with self.selector.hold_sync():
-            if [v for _, v in self.selector.options] != choices:
-                self.selector.options = [(i, i) for i in choices]
-            self.selector.value = s.agreement.id
+        if [v for _, v in self.selector.options] != choices:
+            # A new dropdown rather than new options: a page's dropdown whose options change after it is drawn
+            # (an agreement stored since the page's kernel was preheated) showed no choice in the browser.
+            self.selector = ipw.Dropdown(description="Avtal:", style={"description_width": "initial"},
+                                         options=[(i, i) for i in choices], value=s.agreement.id)
+            self.selector_box.children = [self.selector]
+        self.selector.value = s.agreement.id
         self.selector.layout.display = "flex" if len(choices) > 1 else "none"
         self.selector.observe(guarded(self.show_error)(lambda c: self.select(c["new"])), names="value")
         query = urllib.parse.urlencode({"avtal": s.agreement.id})
