@@ -480,7 +480,8 @@ def test_stopping_serve_stops_voila_and_its_kernels(tmp_path: Path) -> None:
 DRAWN = {"Översikt": ".smd-app .verdict", "Kvartal": ".js-plotly-plot:visible .xaxislayer-above text",
          "Områden": ".js-plotly-plot:visible .xaxislayer-above text", "Transaktioner": "text=rader, summa",
          "Uppladdning": "text=Historik", "Kommentarer": ".smd-app .comment, .smd-app :text('Inga kommentarer ännu')",
-         "Betalningar och tvist": "text=Tänk om", "Rapport": "text=Fastställda rapporter"}
+         "Betalningar och tvist": "text=Tänk om", "Rapport": "text=Fastställda rapporter",
+         "Avtal": "text=Versioner av det visade avtalet"}
 
 
 def each_tab(page: object) -> Iterator[str]:

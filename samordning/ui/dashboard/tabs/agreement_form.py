@@ -113,6 +113,8 @@ def _read(value: Any, kind: str) -> Any:
 
 
 def _widget(label: str, kind: str, width: str, path: str) -> ipw.Widget:
+    if label.startswith("§ "):  # a clause: the label is longer than the value ("§12")
+        width = f"{int(width.removesuffix('px')) + 40}px"
     layout = ipw.Layout(width=width)
     if kind == "bool":
         w: ipw.Widget = ipw.Checkbox(description=label, style=STYLE, layout=layout, indent=False)
