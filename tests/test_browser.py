@@ -400,13 +400,18 @@ def test_a_second_agreement_made_in_the_dashboard(tmp_path: Path, open_page: Cal
                                timeout=60_000)
         page.wait_for_selector(".smd-portfolio:has-text('TEST/8/2023 (visas)')", timeout=30_000)  # type: ignore[attr-defined]
 
-        # Exports for it (100 000 kr on 8801 in February, 25 000 kr on 8802 in May, one row of another project),
-        # and its Q2 report finalized with version 1.
+        # Exports for it, uploaded in the dashboard (100 000 kr on 8801 in February, 25 000 kr on 8802 in May,
+        # one row of another project), and its Q2 report finalized with version 1.
         export = write_export(tmp_path / "huvudbok_andra_avtalet.xlsx", [
             ("2023-02-10", "5011", "41100", "8801", "Lön februari", 100_000.00),
             ("2023-05-15", "4010", "41100", "8802", "Inköp", 25_000.00),
             ("2023-03-01", "5011", "41100", "7301", "Annat avtals projekt", 9_999.00)])
-        cli(served, "import", "--agreement", "TEST/8/2023", str(export), "--user", "anna")
+        show_tab(page, "Uppladdning")
+        page.set_input_files(".smd-upload input[type=file]", str(export))  # type: ignore[attr-defined]
+        page.wait_for_selector("text=Kontrollera och spara", timeout=60_000)  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Spara i uppföljningen").click()  # type: ignore[attr-defined]
+        page.wait_for_selector(".message.ok:has-text('Sparad som uppladdning')", timeout=60_000)  # type: ignore[attr-defined]
+        assert [u.filename for u in served.store().uploads("TEST/8/2023").itertuples()] == [export.name]
         cli(served, "report", "--agreement", "TEST/8/2023", "--finalize", "--presented", "2023-10-12", "--quarter",
             "2023Q2", "--out", str(tmp_path / "rapport.html"), "--user", "anna")
 

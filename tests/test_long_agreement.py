@@ -122,3 +122,19 @@ def test_key_figures_and_forecast_over_four_years(db: str, capsys: pytest.Captur
     code, out, _ = run(capsys, "check", "--db", db, "--agreement", "RUN/34/2018", "--json")
     assert code == 0
     assert "advances_cover_compensation" not in {f["rule"] for f in json.loads(out)}  # 4 × 1/4 inside 2019–2022
+
+
+def test_the_dashboard_shows_each_year_and_the_whole_period(db: str) -> None:
+    from samordning.store import Store
+    from samordning.ui.dashboard.app import App
+    from samordning.ui.dashboard.tabs.quarters import QuartersTab
+
+    tab = App(Store.open(db), "RUN/34/2018").show(QuartersTab)
+    shown = " ".join(tab.years.value.replace("\u00a0", " ").replace("\u202f", " ").split())
+    # whole kronor, half up: 900 000,50 → 900 001; 1 099 999,50 → 1 100 000
+    assert "<td class=l>2019</td><td>2 000 000 kr</td><td>900 001 kr</td><td>1 100 000 kr</td>" in shown
+    assert ("<td class=l>Hela perioden 2019-01-01–2022-12-31</td><td>8 000 000 kr</td><td>1 600 001 kr</td>"
+            "<td>6 400 000 kr</td><td>6 400 000 kr</td><td>20 %</td>") in shown
+    tab.area.value = "social"  # Social välfärd (7301): 350 000 kr in 2019, 500 000 kr in 2021
+    shown = " ".join(tab.years.value.replace("\u00a0", " ").replace("\u202f", " ").split())
+    assert "<td class=l>2021</td><td>1 000 000 kr</td><td>500 000 kr</td>" in shown
