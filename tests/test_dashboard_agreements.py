@@ -226,3 +226,17 @@ def test_a_finalized_report_keeps_its_versions_figures_after_a_change(store: Sto
 
     assert f"v1 {text(format_kr(actual_v1))} gäller" in finals  # as presented, with version 1's figures
     capsys.readouterr()
+
+
+def test_an_unreadable_upload_is_refused_with_the_loaders_message(store: Store) -> None:
+    import datetime as dt
+
+    _app, _tab, form = controller(store)
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    form.upload.value = ({"name": "fel.toml", "type": "", "size": 9, "content": b"id = \xff\xfe",
+                          "last_modified": when},)
+    assert "Avtalsfilen fel.toml är inte UTF-8-text." in text(form.status.value)
+    form.upload.value = ({"name": "trasig.toml", "type": "", "size": 9, "content": b"id = [",
+                          "last_modified": when},)
+    assert "Avtalsfilen trasig.toml är inte giltig TOML" in text(form.status.value)
+    assert form.fields["id"][2].value == "RUN/305/2022"  # the form still holds the version in force

@@ -25,6 +25,7 @@ from samordning.ui.dashboard.html import e, message
 from samordning.ui.dashboard.state import State
 
 FORM_NAME = "formuläret"
+MAX_FILE = 1_000_000  # bytes: an agreement file is a few kB of text
 Path_ = tuple[str | int, ...]
 
 # The plain fields: path in the agreement, label, kind (text, date, int, bool, list, status), width.
@@ -263,12 +264,18 @@ class AgreementForm(Form):
         item = files[0]
         name = str(item.get("name") if isinstance(item, dict) else item.name)
         content = bytes(item.get("content") if isinstance(item, dict) else item.content)
+        if len(content) > MAX_FILE:
+            raise SamordningError(f"Avtalsfilen {name} är för stor ({len(content)} byte); en avtalsfil är text på "
+                                  f"högst {MAX_FILE // 1000} kB.")
         try:
             text = content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SamordningError(f"Avtalsfilen {name} är inte UTF-8-text.") from exc  # as the loader says it
+        try:
             raw = tomllib.loads(text)
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            parse_agreement(content.decode("utf-8", errors="replace"), name)  # the loader's own message
-            raise SamordningError(f"Avtalsfilen {name} kan inte läsas.") from exc
+        except tomllib.TOMLDecodeError:
+            parse_agreement(text, name)  # raises the loader's own message
+            raise
         self.load(raw, text, f"Avtalsfilen {name}: kontrollera fälten och spara.")
 
     def load(self, raw: dict[str, Any], text: str | None, note: str) -> None:
