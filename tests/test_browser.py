@@ -240,12 +240,14 @@ def test_council_view_has_no_upload_or_edit(council: Served, open_page: Callable
     tabs = [normalise(t) for t in page.get_by_role("tab").all_inner_texts()]  # type: ignore[attr-defined]
     assert tabs == [kind.title for kind in tabs_for(controller=False)]
     for title, drawn in (("Områden", "Högst innehållet vid tvist"), ("Kommentarer", "Inga kommentarer ännu"),
-                         ("Rapport", "Fastställda rapporter"), ("Betalningar och tvist", "ryms inom taket")):
+                         ("Rapport", "Fastställda rapporter"), ("Avtal", "Versioner av det visade avtalet"),
+                         ("Betalningar och tvist", "ryms inom taket")):
         show_tab(page, title)
         page.locator(".smd-app").get_by_text(drawn).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
     assert page.locator("input[type=file]").count() == 0  # type: ignore[attr-defined]
     for label in ("Registrera betalning", "Registrera innehållande", "Spara kommentar", "Spara i uppföljningen",
-                  "Spara återrapportering", "Fastställ rapporten", "Spara underskrift"):
+                  "Spara återrapportering", "Fastställ rapporten", "Spara underskrift", "Spara ny version",
+                  "Fyll i formuläret", "Lägg till område"):
         assert page.get_by_role("button", name=label).count() == 0  # type: ignore[attr-defined]
     # The what-if is for everyone: nothing is stored. 500 000 kr is within the cap of 1 329 750 kr (50 % of
     # an area's 2 659 500 kr).
