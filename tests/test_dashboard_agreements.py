@@ -162,8 +162,10 @@ def test_an_uploaded_file_fills_the_form_and_is_stored_as_written(store: Store) 
     assert "Version 1 av avtal TEST/7/2024 är undertecknad (2023-12-01)" in text(form.status.value)
     assert len(agreements.versions(store, "TEST/7/2024")) == 1
     form.reason.value = "Tilläggsavtal om reglering"
+    form.fields["contacts.performer"][2].value = ""  # §11's contact removed: a finding the change introduces
     button(form.widget, "Spara ny version").click()
     assert "Version 2 av TEST/7/2024 är sparad." in text(form.status.value)
+    assert "Ny iakttagelse [§10] Kontaktpersoner saknas" in text(form.status.value)
     assert agreements.version(store, "TEST/7/2024").reason == "Tilläggsavtal om reglering"
 
 

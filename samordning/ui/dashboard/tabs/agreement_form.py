@@ -349,8 +349,11 @@ class AgreementForm(Form):
 
         def done(result: tuple[Any, bool]) -> str:
             saved, new = result
-            return (f"Version {saved.number} av {saved.agreement_id} är sparad." if new
-                    else "Fälten är desamma som gällande version; ingen ny version.")
+            if not new:
+                return "Fälten är desamma som gällande version; ingen ny version."
+            changes = [f"Åtgärdad iakttagelse [{f['clause']}] {f['title']}" for f in saved.fixed]
+            changes += [f"Ny iakttagelse [{f['clause']}] {f['title']}" for f in saved.introduced]
+            return "\n".join([f"Version {saved.number} av {saved.agreement_id} är sparad.", *changes])
 
         saved, _ = self.ctx.actions.run(write, self.status.show, done)
         said = self.status.value
