@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,21 @@ def test_the_dashboard_shows_each_year_and_the_whole_period(db: str) -> None:
     tab.area.value = "social"  # Social välfärd (7301): 350 000 kr in 2019, 500 000 kr in 2021
     shown = " ".join(tab.years.value.replace("\u00a0", " ").replace("\u202f", " ").split())
     assert "<td class=l>2021</td><td>1 000 000 kr</td><td>500 000 kr</td>" in shown
+
+
+def test_the_report_has_each_year_and_the_period_so_far(db: str) -> None:
+    from samordning.agreements import version
+    from samordning.store import Store
+    from samordning.ui.document import report_file
+
+    store = Store.open(db)
+    _report, content = report_file(store, version(store, "RUN/34/2018").agreement, ".html", "2021Q4")
+    page = re.sub(r">\s+<", "><", " ".join(content.decode("utf-8").replace("\u00a0", " ").replace("\u202f", " ")
+                                           .split()))
+    section = page[page.index('<table id="per-ar">'):]
+    section = section[:section.index("</table>")]
+    # through 2021Q4: three advances of 2 000 000 kr, 1 600 000,50 kr actual (26,7 %), 4 399 999,50 kr left
+    assert '<td class="l">2020</td><td>2 000 000,00 kr</td><td>0,00 kr</td>' in section
+    assert ('<td class="l">Hela perioden 2019-01-01–2021-12-31</td><td>6 000 000,00 kr</td><td>1 600 000,50 kr</td>'
+            '<td>+4 399 999,50 kr</td><td>4 399 999,50 kr</td><td>27 %</td>') in section
+    assert "<td class=\"l\">2022</td>" not in section

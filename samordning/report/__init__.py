@@ -22,7 +22,7 @@ from samordning.agreements import version_id_of
 from samordning.check import Finding, check
 from samordning.errors import SamordningError
 from samordning.figures import Figures
-from samordning.followup import Figure, Forecast, quarter_records, withholding_cap
+from samordning.followup import Figure, Forecast, quarter_records, withholding_cap, yearly
 from samordning.names import shown_names
 from samordning.queries import RowFilter, RowSet
 from samordning.store import Store
@@ -91,6 +91,14 @@ class EconomicReport:
     @property
     def area_names(self) -> dict[str, str]:
         return {a.key: a.name for a in self.agreement.areas}
+
+    @property
+    def years(self) -> pd.DataFrame | None:
+        """For an agreement over several calendar years: each year of the covered quarters and all of them
+        (``year`` = :data:`samordning.followup.WHOLE_PERIOD`); None for an agreement within one year."""
+        if len({q[:4] for q in self.agreement.quarters}) < 2:
+            return None
+        return yearly(self.quarters)
 
     @property
     def title(self) -> str:
