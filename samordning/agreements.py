@@ -268,7 +268,8 @@ def check_shown(store: Store, ids: list[str]) -> list[str]:
 
 def adopt(store: Store, path: str | Path, *, user: str | None = None) -> Version:
     """The version in force of the agreement an agreement file names. A text already stored as one of its versions
-    stores nothing; a new text is stored as its newest version (as ``agreement import`` would)."""
+    stores nothing; a new text is stored as its newest version (as ``agreement import`` would), unless the version
+    in force is signed: that changes only with a reason given (``agreement import --reason``, the Avtal tab)."""
     path = Path(path)
     text = agreement_text(path)
     named = parse_agreement(text, path.name)
@@ -278,6 +279,11 @@ def adopt(store: Store, path: str | Path, *, user: str | None = None) -> Version
             agreement_versions.c.agreement_id == named.id, agreement_versions.c.toml == text))
     if known:
         return version(store, named.id)
+    if named.id in agreement_ids(store) and (last := version(store, named.id)).status == SIGNED:
+        raise SamordningError(
+            f"Version {last.number} av avtal {named.id} är undertecknad ({last.signed_on}) och avtalsfilen "
+            f"{path.name} skiljer sig från den. En ändring sparas bara som en ny version med ett skäl: samordning "
+            f"agreement import {path.name} --reason SKÄL (eller i fliken Avtal). Inget har ändrats.")
     from samordning.imports import current_user
 
     saved, _ = save_version(store, text, name=path.name, user=user or current_user(),

@@ -138,6 +138,10 @@ def test_a_signed_version_is_changed_only_with_a_reason(folder: Path, tmp_path: 
     code, _, err = run(capsys, "agreement", "import", str(later), "--db", db, "--user", "Anna Ek")
     assert code == 2 and "Version 2 av avtal RUN/305/2022 är undertecknad (2023-02-15)" in err
     assert len(agreements.versions(store, "RUN/305/2022")) == 2
+    # Named by --agreement, a changed file of a signed agreement is refused too: it says no reason.
+    code, _, err = run(capsys, "check", "--db", db, "--agreement", str(later))
+    assert code == 2 and "Version 2 av avtal RUN/305/2022 är undertecknad (2023-02-15) och avtalsfilen senare.toml" \
+        in err
     code, out, _ = run(capsys, "agreement", "import", str(later), "--db", db, "--user", "Anna Ek",
                        "--reason", "Tilläggsavtal om reglering (§10)")
     assert code == 0 and "version 3" in out
