@@ -2,7 +2,8 @@
 
 For each store size (the stores of ``bench/bench_scale.py``: 200 000 and 1 000 000 transactions, SQLite) one run,
 headless Debian Chromium, every server started with the settings of ``samordning serve`` (``notebooks/voila.json``),
-the council's view:
+the insight view (the council's tabs and *Transaktioner*, which the council's view does not have; no login, the
+server is started directly):
 
 * first render against an empty notebook served the same way (page loads take turns between the two);
 * area filter → chart in *Kvartal* (timed inside the page, as ``bench/bench_dashboard.py`` does);
@@ -50,14 +51,16 @@ from bench_dashboard import (  # noqa: E402
 from bench_scale import make_store  # noqa: E402
 
 from samordning.agreement import agreement_path, load_agreement  # noqa: E402
-from samordning.ui import ROLE_ENV  # noqa: E402
+from samordning.ui import ROLE_ENV, Role  # noqa: E402
 from samordning.ui.dashboard.app import tabs_for  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "dashboard.ipynb"
 READY = ".smd-app .card .value"
-# Text that shows a tab of the council's view is drawn (as tests/test_browser.py waits for them).
+# Text that shows a tab of the insight view is drawn (as tests/test_browser.py waits for them): the council's tabs
+# and Transaktioner, whose rows the council's view does not show.
 DRAWN = {"Översikt": "Avtalets egna motsägelser", "Kvartal": "Förskott i uppföljningen",
-         "Områden": "Högst innehållet vid tvist", "Transaktioner": "rader, summa",
+         "Områden": "Högst innehållet vid tvist", "Månader": "Utfall per månad och kontoklass",
+         "Transaktioner": "rader, summa",
          "Kommentarer": "Inga kommentarer ännu", "Betalningar och tvist": "Tänk om: tvist om ett område",
          "Rapport": "Fastställda rapporter"}
 
@@ -279,7 +282,7 @@ def stats(times: list[float]) -> dict[str, float]:
 
 def measure_size(label: str, db: str, empty: Server, browser: object, args: argparse.Namespace, *,
                  areas: list[str], titles: list[str]) -> dict[str, object]:
-    server = Server(NOTEBOOK, dict(os.environ, SAMORDNING_DB=db, **{ROLE_ENV: "council"}))
+    server = Server(NOTEBOOK, dict(os.environ, SAMORDNING_DB=db, **{ROLE_ENV: Role.INSIGHT.value}))
     try:
         loads: dict[str, list[float]] = {"empty": [], "dashboard": []}
         first_render(browser, server, ".card .value:visible")  # not measured: the server's first pool is ready
@@ -340,7 +343,7 @@ def main() -> None:
           flush=True)
     agreement = load_agreement(agreement_path())
     areas = [a.name for a in agreement.areas]
-    titles = [kind.title for kind in tabs_for(controller=False)]
+    titles = [kind.title for kind in tabs_for(Role.INSIGHT)]
     results: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         folder = Path(tmp)

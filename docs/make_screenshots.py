@@ -1,9 +1,9 @@
 """The README's screenshots, made from the demo so that they stay true: ``samordning demo`` into a temporary
-database, ``samordning serve`` (the council's view, and the controllers' with --controller), and every tab
-captured in headless Chromium.
+database, ``samordning serve`` (the council's view, the insight view with --insight and the controllers' with
+--controller), and every tab captured in headless Chromium.
 
     python docs/make_screenshots.py                       # docs/oversikt.png and docs/kvartal.png (1366×768)
-    python docs/make_screenshots.py --all --out /tmp/skärm  # every tab of both views at 1366×768 and 1920×1080
+    python docs/make_screenshots.py --all --out /tmp/skärm  # every tab of the three views at 1366×768 and 1920×1080
 
 Needs the test extras (playwright) and Debian's chromium (or SAMORDNING_CHROMIUM).
 """
@@ -28,7 +28,8 @@ TOKEN = "screenshots"
 CHROMIUM = os.environ.get("SAMORDNING_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # What shows that a tab is drawn (its charts, where it has any, are waited for as well).
 DRAWN = {"Översikt": ".smd-app .verdict", "Kvartal": ".js-plotly-plot:visible .xaxislayer-above text",
-         "Områden": ".js-plotly-plot:visible .xaxislayer-above text", "Transaktioner": "text=rader, summa",
+         "Områden": ".js-plotly-plot:visible .xaxislayer-above text",
+         "Månader": "text=Utfall per månad och kontoklass", "Transaktioner": "text=rader, summa",
          "Uppladdning": "text=Historik", "Kommentarer": ".smd-app .comment, .smd-app :text('Inga kommentarer ännu')",
          "Betalningar och tvist": "text=Tänk om", "Rapport": "text=Fastställda rapporter"}
 # The README's pictures: (view, tab, file name).
@@ -62,7 +63,7 @@ def served(folder: Path, *extra: str) -> Iterator[str]:
     try:
         if not ready.wait(120):
             raise SystemExit("Voilà did not start")
-        yield f"http://127.0.0.1:{port}/" + (f"?token={TOKEN}" if "--controller" in extra else "")
+        yield f"http://127.0.0.1:{port}/" + (f"?token={TOKEN}" if "--token" in extra else "")
     finally:
         proc.terminate()
         proc.wait(20)
@@ -97,7 +98,7 @@ def capture(url: str, out: Path, sizes: list[tuple[int, int]], *, tabs: list[str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--all", action="store_true", help="every tab of both views, at 1366×768 and 1920×1080")
+    parser.add_argument("--all", action="store_true", help="every tab of the three views, at 1366×768 and 1920×1080")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -107,6 +108,8 @@ def main() -> None:
             sizes = [(1366, 768), (1920, 1080)]
             with served(folder) as url:
                 written = capture(url, args.out, sizes, tabs=None, prefix="rådet")
+            with served(folder, "--insight", "--token", TOKEN) as url:
+                written += capture(url, args.out, sizes, tabs=None, prefix="insyn")
             with served(folder, "--controller", "--token", TOKEN) as url:
                 written += capture(url, args.out, sizes, tabs=None, prefix="controller")
         else:

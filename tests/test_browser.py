@@ -24,6 +24,7 @@ from samordning.followup import key_figures, quarterly
 from samordning.imports import classified_rows
 from samordning.money import format_kr
 from samordning.store import Store
+from samordning.ui import Role
 from samordning.ui.dashboard.app import tabs_for
 from samordning.ui.verdict import COUNCIL_CARDS, distinct
 
@@ -106,6 +107,11 @@ def council(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 @pytest.fixture(scope="module")
 def controller(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     yield from serve(tmp_path_factory.mktemp("controller"), "--controller", "--token", TOKEN)
+
+
+@pytest.fixture(scope="module")
+def insight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    yield from serve(tmp_path_factory.mktemp("insight"), "--insight", "--token", TOKEN)
 
 
 @pytest.fixture(scope="module")
@@ -226,19 +232,22 @@ def test_quarter_chart_swedish_axes_and_area_filter(council: Served, open_page: 
     # sum to 477 733,75 kr.
     assert "Kv 1 2023 664 875,00 kr 664 875,00 kr 477 733,75 kr" in table  # to the öre: rows add up to the sums
 
-    # From the figure to the rows behind it (§8).
-    page.get_by_label("Rader för:").select_option(label="Kv 1 2023")  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Visa transaktionerna").click()  # type: ignore[attr-defined]
-    page.wait_for_selector("text=huvudbok_2023_kv1.xlsx:", timeout=30_000)  # type: ignore[attr-defined]
-    summary = normalise(page.locator(".smd.sub:has-text('rader, summa')").inner_text())  # type: ignore[attr-defined]
-    assert "477 733,75 kr" in summary
-    screenshot(page, "transaktioner-1366x768")
+    # From the figure to what lies behind it: in the council's view its sums per month and account class.
+    page.get_by_label("Månader för:").select_option(label="Kv 1 2023")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Visa per månad och kontoklass").click()  # type: ignore[attr-defined]
+    page.wait_for_selector("text=Utfall per månad och kontoklass – Kv 1 2023, Social välfärd",
+                           timeout=30_000)  # type: ignore[attr-defined]
+    months = normalise(page.locator(".smd-app table:visible").first.inner_text())  # type: ignore[attr-defined]
+    # By hand: January's class 5 in Social välfärd is (48 500 + 46 200) × 1,3915 = 131 775,05 kr; the quarter's sum
+    # is Kvartal's 477 733,75 kr.
+    assert "januari 2023" in months and "131 775,05 kr" in months and months.endswith("477 733,75 kr")
+    screenshot(page, "manader-1366x768")
 
 
 def test_council_view_has_no_upload_or_edit(council: Served, open_page: Callable[..., object]) -> None:
     page = open_page(council.url)
     tabs = [normalise(t) for t in page.get_by_role("tab").all_inner_texts()]  # type: ignore[attr-defined]
-    assert tabs == [kind.title for kind in tabs_for(controller=False)]
+    assert tabs == [kind.title for kind in tabs_for(Role.COUNCIL)]
     for title, drawn in (("Områden", "Högst innehållet vid tvist"), ("Kommentarer", "Inga kommentarer ännu"),
                          ("Rapport", "Fastställda rapporter"), ("Avtal", "Versioner av det visade avtalet"),
                          ("Betalningar och tvist", "ryms inom taket")):
@@ -261,6 +270,60 @@ def test_controller_view_needs_the_token(controller: Served, open_page: Callable
     assert "/login" in page.url  # type: ignore[attr-defined]
     assert page.locator(".card").count() == 0  # type: ignore[attr-defined]
     assert any(f"?token={TOKEN}" in line for line in controller.output)
+
+
+# -- the three audiences (issue 17, item 3) ------------------------------------------------------------------
+
+ROW_TEXTS = ("Månadslön", "PO-pålägg", "Lokalhyra", "Förbrukningsmaterial", "Resa Östersund")
+WRITES = ("Spara i uppföljningen", "Låt den gälla igen", "Spara kommentar", "Spara återrapportering",
+          "Registrera betalning", "Registrera innehållande", "Släpp innehållandet", "Spara underskrift",
+          "Fastställ rapporten")
+
+
+def test_councils_view_has_no_row_and_no_export(council: Served, open_page: Callable[..., object]) -> None:
+    """Every tab of the council's view, as a projector shows it: no ledger row's text, no file row, no export of
+    rows — on screen or anywhere in the page's document (the tabs visited stay in it)."""
+    page = open_page(council.url)
+    assert normalise(page.locator(".smd-app [data-role]").inner_text()).startswith(  # type: ignore[attr-defined]
+        "Samverkansrådets vy: summor per kvartal, område, månad och kontoklass; inga enskilda rader")
+    titles = list(each_tab(page))
+    assert "Transaktioner" not in titles and "Månader" in titles
+    document = page.content()  # type: ignore[attr-defined]
+    body = normalise(page.locator("body").inner_text())  # type: ignore[attr-defined]
+    for text in ROW_TEXTS:
+        assert text not in document
+    assert not re.search(r"\.xlsx:\d+", document)  # a source row ("huvudbok_2023_kv1.xlsx:12")
+    assert page.get_by_role("button", name=re.compile("Exportera")).count() == 0  # type: ignore[attr-defined]
+    formats = page.get_by_label("Format").locator("option").all_inner_texts()  # type: ignore[attr-defined]
+    assert [normalise(f) for f in formats] == ["PDF (för samverkansrådet)", "HTML (en fil, för intranätet)"]
+    assert "Utfall per månad och kontoklass" in document and "Rapport" in body
+
+
+def test_insight_view_shows_rows_and_has_no_write_form(insight: Served, open_page: Callable[..., object]) -> None:
+    page = open_page(insight.url, ready=None)
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert "/login" in page.url  # type: ignore[attr-defined]  # authenticated like the controllers' view
+    assert any(f"?token={TOKEN}" in line and "Insynsvyn" in line for line in insight.output)
+    page = open_page(insight.url + f"?token={TOKEN}")
+    assert normalise(page.locator(".smd-app [data-role]").inner_text()).startswith(  # type: ignore[attr-defined]
+        "Insynsvy (§8): raderna bakom varje siffra; endast läsning")
+    titles = [normalise(t) for t in page.get_by_role("tab").all_inner_texts()]  # type: ignore[attr-defined]
+    assert titles == [kind.title for kind in tabs_for(Role.INSIGHT)]
+    for title in each_tab(page):
+        for label in WRITES:
+            assert page.get_by_role("button", name=label).count() == 0, (title, label)  # type: ignore[attr-defined]
+    assert page.locator("input[type=file], textarea").count() == 0  # type: ignore[attr-defined]
+    show_tab(page, "Transaktioner")
+    search = page.get_by_label("Text innehåller")  # type: ignore[attr-defined]
+    search.fill("Månadslön 01")
+    search.press("Enter")
+    # January's salaries, by hand: 48 500 + 46 200 + 47 800 + 45 900 = 188 400 kr.
+    page.wait_for_selector("text=4 rader, summa 188 400,00 kr", timeout=30_000)  # type: ignore[attr-defined]
+    rows = normalise(page.locator(".smd-app table:visible").first.inner_text())  # type: ignore[attr-defined]
+    assert "Månadslön 01" in rows and "48 500,00 kr" in rows and re.search(r"huvudbok_2023_kv1\.xlsx:\d+", rows)
+    page.get_by_role("button", name="Exportera urvalet till Excel").click()  # type: ignore[attr-defined]
+    page.wait_for_selector("text=Spara 4 rader som Excel", timeout=30_000)  # type: ignore[attr-defined]
+    screenshot(page, "insyn-transaktioner-1366x768")
 
 
 def write_export(path: Path, rows: list[tuple[str, str, str, str, str, float]]) -> Path:
@@ -349,11 +412,12 @@ def test_every_view_renders(controller: Served, open_page: Callable[..., object]
     the screenshots are what the closing note describes."""
     page = open_page(controller.url + f"?token={TOKEN}", width, height)
     expected = {"Översikt": "Avtalets egna motsägelser", "Kvartal": "Förskott i uppföljningen",
-                "Områden": "Högst innehållet vid tvist", "Transaktioner": "rader, summa", "Uppladdning": "Historik",
+                "Områden": "Högst innehållet vid tvist", "Månader": "Utfall per månad och kontoklass",
+                "Transaktioner": "rader, summa", "Uppladdning": "Historik",
                 "Kommentarer": "Ny kommentar", "Betalningar och tvist": "Tänk om: tvist om ett område",
                 "Rapport": "Fastställda rapporter", "Avtal": "Versioner av det visade avtalet"}
     titles = [normalise(t) for t in page.get_by_role("tab").all_inner_texts()]  # type: ignore[attr-defined]
-    assert titles == [kind.title for kind in tabs_for(controller=True)]
+    assert titles == [kind.title for kind in tabs_for(Role.CONTROLLER)]
     assert set(expected) == set(titles)  # every tab has the text that shows it is drawn
     for title in titles:
         show_tab(page, title)
@@ -485,7 +549,8 @@ def test_stopping_serve_stops_voila_and_its_kernels(tmp_path: Path) -> None:
 
 # What shows that a tab is drawn.
 DRAWN = {"Översikt": ".smd-app .verdict", "Kvartal": ".js-plotly-plot:visible .xaxislayer-above text",
-         "Områden": ".js-plotly-plot:visible .xaxislayer-above text", "Transaktioner": "text=rader, summa",
+         "Områden": ".js-plotly-plot:visible .xaxislayer-above text",
+         "Månader": "text=Utfall per månad och kontoklass", "Transaktioner": "text=rader, summa",
          "Uppladdning": "text=Historik", "Kommentarer": ".smd-app .comment, .smd-app :text('Inga kommentarer ännu')",
          "Betalningar och tvist": "text=Tänk om", "Rapport": "text=Fastställda rapporter",
          "Avtal": "text=Versioner av det visade avtalet"}
@@ -500,15 +565,15 @@ def each_tab(page: object) -> Iterator[str]:
         yield title
 
 
-@pytest.mark.parametrize("view", ["council", "controller"])
+@pytest.mark.parametrize("view", ["council", "insight", "controller"])
 def test_axe_finds_no_serious_violation_on_any_tab(view: str, request: pytest.FixtureRequest,
                                                   open_page: Callable[..., object]) -> None:
-    """axe-core (Deque) on every tab of both views at 1366×768: no violation of impact serious or critical
+    """axe-core (Deque) on every tab of the three views at 1366×768: no violation of impact serious or critical
     (contrast, labels, names of buttons, landmarks …), which WCAG 2.1 AA asks of public-sector services."""
     from axe_playwright_python.sync_playwright import Axe
 
     served: Served = request.getfixturevalue(view)
-    page = open_page(served.url + (f"?token={TOKEN}" if view == "controller" else ""))
+    page = open_page(served.url + ("" if view == "council" else f"?token={TOKEN}"))
     axe = Axe()
     found = {}
     for title in each_tab(page):
@@ -516,7 +581,7 @@ def test_axe_finds_no_serious_violation_on_any_tab(view: str, request: pytest.Fi
         found[title] = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
                         for v in violations if v["impact"] in ("serious", "critical")]
     assert found == {title: [] for title in found}
-    assert len(found) == len(tabs_for(view == "controller"))
+    assert len(found) == len(tabs_for(Role(view)))
 
 
 def test_tabs_filters_and_forms_work_by_keyboard(council: Served, open_page: Callable[..., object]) -> None:

@@ -21,9 +21,9 @@ from samordning.followup import key_figures, quarterly
 from samordning.imports import classified_rows, import_export
 from samordning.money import format_kr
 from samordning.store import Store
-from samordning.ui import charts
+from samordning.ui import Role, charts
 from samordning.ui.dashboard.app import TABS, App, requested_agreement, tabs_for
-from samordning.ui.dashboard.base import ALL, CONTROLLER, COUNCIL, guarded, has_class
+from samordning.ui.dashboard.base import ALL, guarded, has_class
 from samordning.ui.dashboard.tabs.agreements import AgreementForm
 from samordning.ui.dashboard.tabs.areas import AreasTab, NarrativeForm
 from samordning.ui.dashboard.tabs.comments import CommentForm, CommentsTab
@@ -61,8 +61,8 @@ def store(tmp_path: Path, agreement: Agreement) -> Store:
     return store
 
 
-def make_app(store: Store, controller: bool = False) -> App:
-    return App(store, AGREEMENT.resolve(), controller=controller, user="kontroller")
+def make_app(store: Store, controller: bool = False, role: Role | None = None) -> App:
+    return App(store, AGREEMENT.resolve(), role=role, controller=controller, user="kontroller")
 
 
 def button(widget: object, description: str) -> object:
@@ -122,10 +122,11 @@ def test_views_are_built_when_their_tab_is_first_shown(store: Store) -> None:
 
 def test_council_has_no_upload_and_no_edit_controls(store: Store) -> None:
     council, controller = make_app(store), make_app(store, controller=True)
-    assert [type(v) for v in council.views] == [k for k in TABS if COUNCIL in k.roles] == tabs_for(False)
-    assert [type(v) for v in controller.views] == TABS == tabs_for(True)
-    assert UploadTab.roles == {CONTROLLER}  # the one controller-only tab: in the list, not inserted anywhere
-    assert council.titles == [k.title for k in TABS if k is not UploadTab]
+    council_tabs = [k for k in TABS if Role.COUNCIL in k.roles]
+    assert [type(v) for v in council.views] == council_tabs == tabs_for(Role.COUNCIL)
+    assert [type(v) for v in controller.views] == TABS == tabs_for(Role.CONTROLLER)
+    assert UploadTab.roles == {Role.CONTROLLER}  # the one controller-only tab: in the list, not inserted anywhere
+    assert council.titles == [k.title for k in TABS if k not in (UploadTab, TransactionsTab)]
     # The council's page never builds a controller's form; the controllers' page has every one of them.
     assert [f for v in council.views for f in v.forms] == []
     assert {type(f) for v in controller.views for f in v.forms} == {
@@ -171,7 +172,7 @@ def test_area_filter_swaps_drawn_charts_and_updates_table(store: Store, agreemen
 
 
 def test_drill_from_quarter_to_its_rows(store: Store, agreement: Agreement) -> None:
-    app = make_app(store)
+    app = make_app(store, role=Role.INSIGHT)
     quarter_view = app.show(QuartersTab)
     quarter_view.area.value = agreement.areas[0].key
     quarter_view.drill_quarter.value = "2023Q1"
@@ -187,7 +188,7 @@ def test_drill_from_quarter_to_its_rows(store: Store, agreement: Agreement) -> N
 
 
 def test_left_out_rows_are_listable_by_reason(store: Store, agreement: Agreement) -> None:
-    app = make_app(store)
+    app = make_app(store, role=Role.INSIGHT)
     tx = app.show(TransactionsTab)
     tx.reason.value = "total"
     rows = tx.selection().frame()
@@ -198,7 +199,7 @@ def test_left_out_rows_are_listable_by_reason(store: Store, agreement: Agreement
 
 def test_transactions_are_shown_a_page_at_a_time_with_the_filters_count_and_sum(store: Store,
                                                                                 agreement: Agreement) -> None:
-    app = make_app(store)
+    app = make_app(store, role=Role.INSIGHT)
     tx = app.show(TransactionsTab)
     tx.reason.value = "*"
     every = classified_rows(store, agreement)  # the ledger in order, as the old path loaded it
@@ -234,7 +235,7 @@ def test_excel_export_of_a_selection_is_exact_and_formula_free(store: Store, agr
     ws["D2"].data_type = "s"  # the ERP wrote this text; openpyxl would otherwise store a formula
     wb.save(tmp_path / "feb.xlsx")
     import_export(store, agreement, "feb.xlsx", (tmp_path / "feb.xlsx").read_bytes(), user="test")
-    app = make_app(store)
+    app = make_app(store, role=Role.INSIGHT)
     tx = app.show(TransactionsTab)
     tx.quarter.value = "2023Q1"
     tx.export.click()
@@ -418,7 +419,7 @@ def test_quarter_figure_is_ibcs_and_swedish(store: Store, agreement: Agreement) 
 
 
 def test_report_button_makes_the_same_report_as_the_cli(store: Store, agreement: Agreement) -> None:
-    app = make_app(store)
+    app = make_app(store, role=Role.INSIGHT)  # the Excel report carries rows: not the council's
     box = app.show(ReportTab)  # a tab renders when first shown
     assert box.quarter.value == "2023Q3"  # the newest quarter with data
     box.format.value = ".xlsx"
@@ -482,8 +483,12 @@ def test_finalize_button_stores_the_report_and_lists_it_for_download(store: Stor
     assert "redan fastställd (nr 1, presenterad 2023-10-12)" in text(final.status.value)
     assert len(store.final_reports(agreement.id)) == 1
 
-    council = make_app(store)
-    shown = council.show(ReportTab)
+    # The finalized Excel report carries rows: the insight view fetches it, the council's lists it only.
+    council = make_app(store).show(ReportTab)
+    assert "faststalld-rapport-RUN-305-2022-2023Q3.xlsx med rader: i insynsvyn och controllervyn" in text(
+        council.finals.value)
+    assert council.pick.options == () and council.fetch.disabled
+    shown = make_app(store, role=Role.INSIGHT).show(ReportTab)
     assert shown.pick.value == 1 and not shown.fetch.disabled
     shown.fetch.click()
     content = base64.b64decode(re.search(r"base64,([^\"]+)", shown.fetched.value).group(1))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -46,8 +47,14 @@ COMMANDS = (
 )
 
 
+# argparse's messages that a user meets, in Swedish (the rest are shown as argparse words them).
+_SWEDISH = ((re.compile(r"argument (\S+): not allowed with argument (\S+)"), r"\1 och \2 går inte att ange samtidigt"),)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
+        for pattern, swedish in _SWEDISH:
+            message = pattern.sub(swedish, message)
         self.print_usage(sys.stderr)
         self.exit(2, f"samordning: fel i kommandot: {message}\nSe 'samordning --help'.\n")
 

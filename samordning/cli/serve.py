@@ -6,9 +6,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from samordning.cli.common import positive_int
 from samordning.errors import SamordningError
+
+if TYPE_CHECKING:
+    from samordning.ui import Role
 
 
 def _notebooks() -> Path:
@@ -67,11 +71,17 @@ def _environment(args: argparse.Namespace, agreement: str, only: str) -> dict[st
     from samordning.ui import ROLE_ENV  # not the dashboard: it imports plotly and pandas
 
     env = dict(os.environ, **{DB_ENV: resolve_url(args.db), AGREEMENT_ENV: agreement, SHOWN_ENV: only,
-                              ROLE_ENV: "controller" if args.controller else "council"})
+                              ROLE_ENV: _role(args).value})
     for secret in ("SAMORDNING_TOKEN", "SAMORDNING_PASSWORD_HASH"):
         env.pop(secret, None)
     Store.open(env[DB_ENV])
     return env
+
+
+def _role(args: argparse.Namespace) -> Role:
+    from samordning.ui import Role
+
+    return Role.CONTROLLER if args.controller else Role.INSIGHT if args.insight else Role.COUNCIL
 
 
 def _run(command: list[str], env: dict[str, str], config_dir: Path) -> int:
@@ -103,6 +113,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from samordning import rules
     from samordning.login import voila_config
     from samordning.serving import check_port
+    from samordning.ui import Role
 
     rules.port(args.port)
     check_port(args.ip, args.port)
@@ -112,12 +123,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise SamordningError(f"Hittar inte instrumentpanelen {notebook}.")
     env = _environment(args, agreement, only)
     shown = opened = f"http://{args.ip}:{args.port}{args.base_url or '/'}"
-    # Authentication is Jupyter's own: a token or a hashed password. The controllers' view always has one
-    # (a token is made up when none is given); the council's view has one when asked for.
-    password_hash = args.password_hash or (os.environ.get("SAMORDNING_PASSWORD_HASH") if args.controller else None)
-    token = args.token or (os.environ.get("SAMORDNING_TOKEN") or secrets.token_urlsafe(24) if args.controller
+    # Authentication is Jupyter's own: a token or a hashed password. The views with rows (controllers', insight)
+    # always have one (a token is made up when none is given); the council's view has one when asked for.
+    role = _role(args)
+    password_hash = args.password_hash or (os.environ.get("SAMORDNING_PASSWORD_HASH") if role.sees_rows else None)
+    token = args.token or (os.environ.get("SAMORDNING_TOKEN") or secrets.token_urlsafe(24) if role.sees_rows
                            else None)
-    view = "Controllervyn" if args.controller else "Samverkansrådets läsvy"
+    view = {Role.CONTROLLER: "Controllervyn", Role.INSIGHT: "Insynsvyn"}.get(role, "Samverkansrådets vy")
     config_dir = voila_config(_notebooks() / "voila.json", token, password_hash)
     command = voila_command(notebook, args.port, args.ip, args.base_url, config_dir, max_viewers=args.max_viewers)
     if password_hash:
@@ -138,11 +150,16 @@ def add_serve(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--ip", default="127.0.0.1", help="adress att lyssna på (bakom en omvänd proxy: 127.0.0.1)")
     p.add_argument("--base-url", help="sökvägsprefix bakom en omvänd proxy, t.ex. /samordning/")
-    p.add_argument("--controller", action="store_true",
-                   help="controllervyn (uppladdning, kommentarer, betalningar); kräver token eller lösenord")
-    p.add_argument("--token", help="kräv denna token (controllervyn: annars $SAMORDNING_TOKEN, annars slumpas en)")
+    views = p.add_mutually_exclusive_group()
+    views.add_argument("--controller", action="store_true",
+                       help="controllervyn (uppladdning, kommentarer, betalningar); kräver token eller lösenord")
+    views.add_argument("--insight", action="store_true",
+                       help="insynsvyn för beställarens ekonom (§8): raderna bakom siffrorna, utan att kunna ändra "
+                            "något; kräver token eller lösenord")
+    p.add_argument("--token", help="kräv denna token (controller- och insynsvyn: annars $SAMORDNING_TOKEN, annars "
+                                   "slumpas en)")
     p.add_argument("--password-hash", help="kräv lösenord: hash från jupyter_server.auth.passwd() i stället för "
-                                            "token (controllervyn: annars $SAMORDNING_PASSWORD_HASH)")
+                                            "token (controller- och insynsvyn: annars $SAMORDNING_PASSWORD_HASH)")
     p.add_argument("--no-browser", action="store_true", help="öppna ingen webbläsare")
     p.add_argument("--agreements", metavar="ID,ID",
                    help="visa bara dessa avtal (id i databasen, kommaseparerade): väljaren, adressen och portföljen")

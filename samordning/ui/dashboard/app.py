@@ -2,7 +2,7 @@
 :func:`app`, which the notebook calls.
 
 Adding a tab is one module in ``tabs/`` (a :class:`~samordning.ui.dashboard.base.Tab` with a title and its
-roles) and one line in :data:`TABS`.
+roles) and one line in :data:`TABS`. What each audience sees and may do is decided by :class:`samordning.ui.Role`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from samordning.agreements import SHOWN_ENV, agreement_ids, resolve, shown_ids
 from samordning.errors import SamordningError
 from samordning.imports import current_user
 from samordning.store import Store
-from samordning.ui import ROLE_ENV
+from samordning.ui import ROLE_ENV, Role
 from samordning.ui.dashboard.base import ALL, Context, Tab, guarded
 from samordning.ui.dashboard.html import CSS, e, header_html, message, role_html
 from samordning.ui.dashboard.state import Actions, State
@@ -32,6 +32,7 @@ from samordning.ui.dashboard.tabs import quarters
 from samordning.ui.dashboard.tabs.agreements import AgreementsTab
 from samordning.ui.dashboard.tabs.areas import AreasTab
 from samordning.ui.dashboard.tabs.comments import CommentsTab
+from samordning.ui.dashboard.tabs.months import MonthsTab
 from samordning.ui.dashboard.tabs.overview import OverviewTab, static_overview_html
 from samordning.ui.dashboard.tabs.payments import PaymentsTab
 from samordning.ui.dashboard.tabs.quarters import QuartersTab
@@ -43,11 +44,12 @@ from samordning.ui.widgets import FitCharts
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=Tab)
 
-# The tabs in their order; each says who sees it (Uppladdning: controllers only).
+# The tabs in their order; each says who sees it (Transaktioner: the roles that see rows; Uppladdning: controllers).
 TABS: list[type[Tab]] = [
     OverviewTab,
     QuartersTab,
     AreasTab,
+    MonthsTab,
     TransactionsTab,
     UploadTab,
     CommentsTab,
@@ -57,35 +59,36 @@ TABS: list[type[Tab]] = [
 ]
 
 
-def tabs_for(controller: bool) -> list[type[Tab]]:
-    """The tabs of the controllers' view or of the council's."""
-    return [kind for kind in TABS if kind.shown_to(controller)]
+def tabs_for(role: Role) -> list[type[Tab]]:
+    """The tabs of a role's view."""
+    return [kind for kind in TABS if kind.shown_to(role)]
 
 
 class App:
-    """One dashboard: a role, a store, the agreements to choose from, and the tabs.
+    """One dashboard: a role, a store, the agreements to choose from, and the tabs. ``controller=True`` is short
+    for ``role=Role.CONTROLLER``; without either it is the council's view.
 
     ``agreement`` is an agreement file (adopted by the store as the CLI's ``--agreement FILE`` is) or an agreement's
     id in the store; ``only`` limits the agreements this view may show (``serve --agreements``; None: every stored
     one), in the selector, the address and the portfolio."""
 
-    def __init__(self, store: Store, agreement: Path | str, *, controller: bool = False, user: str | None = None,
-                 only: list[str] | None = None) -> None:
+    def __init__(self, store: Store, agreement: Path | str, *, role: Role | None = None, controller: bool = False,
+                 user: str | None = None, only: list[str] | None = None) -> None:
         self.store = store
-        self.controller = controller
+        self.role = role or (Role.CONTROLLER if controller else Role.COUNCIL)
         self.user = user or current_user()
         self.only = only
-        self.header = ipw.HTML()
+        self.header, self.role_badge = ipw.HTML(), ipw.HTML()
         self.selector = ipw.Dropdown(description="Avtal:", style={"description_width": "initial"})
         self.selector_box = ipw.HBox([self.selector])
         self.bookmark = ipw.HTML()
         self.error = ipw.HTML()
-        self.ctx = Context(store=store, user=self.user, controller=controller,
+        self.ctx = Context(store=store, user=self.user, role=self.role,
                            actions=Actions(store, self.user, self.reload), current=lambda: self.state,
                            drill=self.drill, open=self.select, shown=self.choices)
         # Each tab is built when first shown: the page's first load then carries one tab's widgets (about 55 of
         # the council's 230, of the controllers' 450), which the browser fetches and draws before anything else.
-        self.kinds = tabs_for(controller)
+        self.kinds = tabs_for(self.role)
         self.titles = [kind.title for kind in self.kinds]
         self.built: dict[int, Tab] = {}
         self.panels = [ipw.VBox() for _ in self.kinds]
@@ -99,7 +102,7 @@ class App:
         hide_static = "<style>.smd-static { display: none; }</style>"  # see static_overview_html()
         self.widget = ipw.VBox([ipw.HTML(CSS + hide_static), FitCharts(),
                                 ipw.HBox([self.header], layout=ipw.Layout(width="100%")),
-                                ipw.HBox([self.selector_box, self.bookmark, ipw.HTML(role_html(controller))]),
+                                ipw.HBox([self.selector_box, self.bookmark, self.role_badge]),
                                 self.error, self.tabs],
                                layout=ipw.Layout(padding="8px 16px", max_width="1760px", margin="0 auto"))
         self.widget.add_class("smd-app")
@@ -137,6 +140,7 @@ class App:
     def render(self) -> None:
         s = self.state
         self.header.value = header_html(s.agreement)
+        self.role_badge.value = role_html(self.role, s.agreement)
         choices = self.choices()
         self.selector.unobserve_all("value")
         if [v for _, v in self.selector.options] != choices:
@@ -186,8 +190,9 @@ class App:
         self.render()
 
     def drill(self, quarter: str | None, area: str | None) -> None:
-        """From a figure to the rows behind it: *Transaktioner*, filtered to a quarter and an area."""
-        self.show(TransactionsTab).set_filter(quarter, area)
+        """From a figure to what lies behind it, for a quarter and an area: the rows (*Transaktioner*) where the
+        role sees rows, else the sums per month and account class (*Månader*)."""
+        self.show(TransactionsTab if self.role.sees_rows else MonthsTab).set_filter(quarter, area)
 
 
 def requested_agreement(choices: list[str]) -> str | None:
@@ -224,7 +229,7 @@ def app() -> ipw.Widget:
         ids = only or agreement_ids(store)
         default: Path | str = (Path(chosen).resolve() if chosen and Path(chosen).is_file()
                                else chosen or (ids[0] if ids else resolve(store).agreement_id))
-        view = App(store, default, controller=os.environ.get(ROLE_ENV) == "controller", only=only)
+        view = App(store, default, role=Role.named(os.environ.get(ROLE_ENV)), only=only)
         for area in (ALL, *view.state.area_names):  # the charts of every area filter, ready before anyone asks
             quarters.figures(view.state, area)
         # What is loaded now lives as long as the page (modules, widgets, charts); keep the garbage collector
@@ -237,7 +242,7 @@ def app() -> ipw.Widget:
             view.select(wanted)
         else:
             view.reload_if_changed()
-        display(HTML(static_overview_html(view.state, view.controller, view.titles)))
+        display(HTML(static_overview_html(view.state, view.role, view.titles)))
         return view.widget
     except SamordningError as exc:
         return _page_message(exc.describe())

@@ -1,5 +1,5 @@
-"""What every tab has in common: the Tab contract (title, roles, render(state)), controller-only forms,
-the status line, guarded callbacks, and the builders of the quarter and area choices."""
+"""What every tab has in common: the Tab contract (title, roles, render(state)), forms built only for a role that
+writes, the status line, guarded callbacks, and the builders of the quarter and area choices."""
 
 from __future__ import annotations
 
@@ -16,14 +16,13 @@ import ipywidgets as ipw
 from samordning.agreement import Agreement, quarter_label
 from samordning.errors import SamordningError
 from samordning.store import Store
+from samordning.ui import EVERYONE, WRITERS, Role
 from samordning.ui.dashboard.html import message, section
 from samordning.ui.dashboard.state import Actions, State
 
 log = logging.getLogger(__name__)
 ALL = ""  # the dropdowns' "all" choice (ipywidgets shows None as no selection at all)
-COUNCIL, CONTROLLER = "council", "controller"
-EVERYONE = frozenset({COUNCIL, CONTROLLER})
-CONTROLLERS = frozenset({CONTROLLER})
+CONTROLLERS = WRITERS  # a tab for the roles that write (Uppladdning)
 STYLE = {"description_width": "initial"}
 
 
@@ -131,12 +130,13 @@ def has_class(widget: ipw.DOMWidget, name: str) -> bool:
 
 @dataclass
 class Context:
-    """What a tab may use besides the state: the role, the user, the writes, the current state, the way to
-    another tab's rows, and the way to another agreement (among those this view may show)."""
+    """What a tab may use besides the state: the role, the user, the writes, the current state, the way from a
+    figure to what lies behind it (the rows, or for the council the sums per month and account class), and the way
+    to another agreement (among those this view may show)."""
 
     store: Store
     user: str
-    controller: bool
+    role: Role
     actions: Actions
     current: Callable[[], State]
     drill: Callable[[str | None, str | None], None]
@@ -154,7 +154,8 @@ class Part:
 
 
 class Form(Part):
-    """A controller's form inside a tab: built only for controllers, so the council's page has none of it."""
+    """A form that stores something, inside a tab: built only for a role that writes (the controllers), so the
+    council's and the insight view's pages have none of it."""
 
     def __init__(self, ctx: Context, tab: Tab) -> None:
         self.ctx = ctx
@@ -170,26 +171,28 @@ class Form(Part):
 
 
 class Tab(Part):
-    """A tab: its title, who sees it, the controller forms it holds, and how it renders from the state.
+    """A tab: its title, the roles that see it, the forms it holds, and how it renders from the state.
 
     A subclass builds its widgets in :meth:`build` (``self.forms`` are there already, to be placed) and
     shows the state in :meth:`show`; :meth:`render` keeps the state and renders the forms as well.
     """
 
     title: ClassVar[str]
-    roles: ClassVar[frozenset[str]] = EVERYONE
+    roles: ClassVar[frozenset[Role]] = EVERYONE
     form_kinds: ClassVar[tuple[type[Form], ...]] = ()
 
     def __init__(self, ctx: Context) -> None:
+        if not self.shown_to(ctx.role):  # never built for a role it is not for, whoever asks
+            raise PermissionError(f"{self.title} is not for {ctx.role.value}")
         self.ctx = ctx
         self.state: State | None = None
         self.status = Status()
-        self.forms: list[Form] = [kind(ctx, self) for kind in self.form_kinds] if ctx.controller else []
+        self.forms: list[Form] = [kind(ctx, self) for kind in self.form_kinds] if ctx.role.writes else []
         self.widget = ipw.VBox(self.build())
 
     @classmethod
-    def shown_to(cls, controller: bool) -> bool:
-        return (CONTROLLER if controller else COUNCIL) in cls.roles
+    def shown_to(cls, role: Role) -> bool:
+        return role in cls.roles
 
     def build(self) -> list[ipw.Widget]:
         raise NotImplementedError

@@ -10,6 +10,7 @@ import html
 from importlib.resources import files
 
 from samordning.agreement import Agreement
+from samordning.ui import Role
 from samordning.ui.fragments import money
 
 CSS = ("<style>\n" + files("samordning.ui.dashboard").joinpath("dashboard.css").read_text(encoding="utf-8")
@@ -69,6 +70,12 @@ def header_html(a: Agreement) -> str:
                f'<span class="badge">{e(a.validity.clause)}</span></div>')
 
 
-def role_html(controller: bool) -> str:
-    return smd('<span class="badge warn">Controller: kan ladda upp och ändra</span>' if controller
-               else '<span class="badge">Samverkansrådet: läsvy</span>')
+ROLE_NOTES = {Role.COUNCIL: "summor per kvartal, område, månad och kontoklass; inga enskilda rader",
+              Role.INSIGHT: "raderna bakom varje siffra; endast läsning",
+              Role.CONTROLLER: "kan ladda upp och ändra"}
+
+
+def role_html(role: Role, a: Agreement) -> str:
+    """Which view this is, in the header: its name and what it shows."""
+    return smd(f'<span class="badge{" warn" if role.writes else ""}" data-role="{role.value}">'
+               f'<b>{e(role.title(a.insight.clause))}</b>: {e(ROLE_NOTES[role])}</span>')

@@ -9,6 +9,7 @@ from samordning.check import Finding
 from samordning.followup import left_out_summary
 from samordning.localtime import local_time
 from samordning.names import shown
+from samordning.ui import Role
 from samordning.ui.dashboard.base import Tab
 from samordning.ui.dashboard.html import CSS, e, header_html, message, role_html, smd, sub
 from samordning.ui.dashboard.state import State
@@ -60,11 +61,11 @@ class OverviewTab(Tab):
             widget.value = value
 
 
-def static_overview_html(s: State, controller: bool, titles: list[str]) -> str:
+def static_overview_html(s: State, role: Role, titles: list[str]) -> str:
     """The first tab as plain HTML, rendered by Voilà into the page itself: the figures are readable before the
     widgets have connected to the kernel (about half a second sooner), and the live view hides this copy as soon
     as it is drawn (its stylesheet carries ``.smd-static {display: none}``)."""
     bar = "".join(f'<span class="{"on" if i == 0 else ""}">{e(t)}</span>' for i, t in enumerate(titles))
-    return (f'{CSS}<div class="smd-static">{header_html(s.agreement)}{role_html(controller)}'
+    return (f'{CSS}<div class="smd-static">{header_html(s.agreement)}{role_html(role, s.agreement)}'
             f'<div class="smd smd-fake-tabs">{bar}</div><div class="smd-fake-panel">'
             f'{"".join(overview_parts(s))}</div></div>')

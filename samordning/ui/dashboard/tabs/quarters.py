@@ -1,5 +1,5 @@
 """Kvartal: advance against actual per quarter, for all areas or one, as IBCS charts and a table, and the way
-from a quarter to the rows behind it."""
+from a quarter to what lies behind it: its rows, or in the council's view its sums per month and account class."""
 
 from __future__ import annotations
 
@@ -65,9 +65,10 @@ class QuartersTab(Tab):
         self.table = ipw.HTML()
         self.years = ipw.HTML()
         self.note = ipw.HTML()
-        self.drill_quarter = ipw.Dropdown(description="Rader för:", style={"description_width": "70px"},
-                                          layout=ipw.Layout(width="260px"))
-        drill = button("Visa transaktionerna", icon="list")
+        rows = self.ctx.role.sees_rows
+        self.drill_quarter = ipw.Dropdown(description="Rader för:" if rows else "Månader för:",
+                                          style={"description_width": "initial"}, layout=ipw.Layout(width="300px"))
+        drill = button("Visa transaktionerna" if rows else "Visa per månad och kontoklass", icon="list")
         drill.on_click(self.status.guard(lambda _b: self.ctx.drill(self.drill_quarter.value, self.area.value)))
         self.area.observe(lambda _c: self.refresh(), names="value")
         charts_box = ipw.GridBox([chart_cell(stack) for stack in self.stacks], layout=ipw.Layout(

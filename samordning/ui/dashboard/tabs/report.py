@@ -1,5 +1,7 @@
 """Rapport (§7): make the report for download, see its sign-offs, fetch a finalized one; controllers sign it
-and finalize it as presented to samverkansrådet."""
+and finalize it as presented to samverkansrådet. The Excel report carries the rows behind the figures (sheets
+*Transaktioner* and *Utelämnade*): a role that does not see rows (the council) is offered, and can fetch, only
+the PDF and HTML reports, which hold sums only."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pandas as pd
 from samordning.agreement import quarter_label
 from samordning.errors import SamordningError
 from samordning.report import MIME, finalize
+from samordning.ui import Role
 from samordning.ui.dashboard.base import (
     STYLE,
     Form,
@@ -30,14 +33,28 @@ from samordning.ui.dashboard.state import State
 from samordning.ui.document import renderer, report_file
 from samordning.ui.widgets import download_link
 
+FORMATS = [("PDF (för samverkansrådet)", ".pdf"), ("Excel (med transaktionerna)", ".xlsx"),
+           ("HTML (en fil, för intranätet)", ".html")]
+WITH_ROWS = {".xlsx"}  # the report formats that carry ledger rows
 
 def _stored_actual(figures: str) -> str:
     """The actual of a finalized report's stored figures (as presented: computed with its agreement version)."""
     return kr(round(sum(r["actual"] for r in json.loads(figures)) * 100))
 
 
-def finals_html(f: pd.DataFrame) -> str:
-    rows = [[str(int(r.id)), e(quarter_label(r.quarter)), e(pd.Timestamp(r.presented_on).date()), e(r.filename),
+def formats_for(role: Role) -> list[tuple[str, str]]:
+    """The report formats a role may make and fetch: without rows for a role that does not see them."""
+    return [(label, suffix) for label, suffix in FORMATS if role.sees_rows or suffix not in WITH_ROWS]
+
+
+def may_fetch(role: Role, filename: str) -> bool:
+    return role.sees_rows or Path(filename).suffix.lower() not in WITH_ROWS
+
+
+def finals_html(f: pd.DataFrame, role: Role) -> str:
+    rows = [[str(int(r.id)), e(quarter_label(r.quarter)), e(pd.Timestamp(r.presented_on).date()),
+             e(r.filename) + ("" if may_fetch(role, r.filename) else
+                              ' <span class="badge">med rader: i insynsvyn och controllervyn</span>'),
              f'<code title="{e(r.sha256)}">{e(r.sha256[:16])}…</code>', e(r.by),
              "–" if r.version is None or pd.isna(r.version) else f"v{int(r.version)}", _stored_actual(r.figures),
              e(f"ersatt av nr {int(r.replaced_by)}" if pd.notna(r.replaced_by) else "gäller")]
@@ -114,9 +131,8 @@ class ReportTab(Tab):
 
     def build(self) -> list[ipw.Widget]:
         self.quarter = ipw.Dropdown(description="Till och med", style=STYLE, layout=ipw.Layout(width="230px"))
-        self.format = ipw.Dropdown(description="Format", style=STYLE, layout=ipw.Layout(width="300px"), options=[
-            ("PDF (för samverkansrådet)", ".pdf"), ("Excel (med transaktionerna)", ".xlsx"),
-            ("HTML (en fil, för intranätet)", ".html")])
+        self.format = ipw.Dropdown(description="Format", style=STYLE, layout=ipw.Layout(width="300px"),
+                                   options=formats_for(self.ctx.role))
         self.make = button("Skapa rapport", icon="file", button_style="primary")
         self.make.on_click(self.status.guard(lambda _b: self.make_report()))
         self.signed, self.finals = ipw.HTML(), ipw.HTML()
@@ -146,10 +162,11 @@ class ReportTab(Tab):
         self.status.show("")
         self.fetched.show("")
         f = state.final_reports
-        self.finals.value = finals_html(f)
+        self.finals.value = finals_html(f, self.ctx.role)
         set_options(self.pick, [(f"nr {int(r.id)}: {quarter_label(r.quarter)}, presenterad "
-                                 f"{pd.Timestamp(r.presented_on).date()}", int(r.id)) for r in f.itertuples()][::-1])
-        self.pick.disabled = self.fetch.disabled = f.empty
+                                 f"{pd.Timestamp(r.presented_on).date()}", int(r.id)) for r in f.itertuples()
+                                if may_fetch(self.ctx.role, r.filename)][::-1])
+        self.pick.disabled = self.fetch.disabled = not self.pick.options
         self.show_signoffs()
 
     def show_signoffs(self) -> None:
@@ -170,10 +187,14 @@ class ReportTab(Tab):
     def make_report(self) -> None:
         self.status.show(sub("Rapporten skapas …"))
         suffix = self.format.value
+        if suffix not in {allowed for _, allowed in formats_for(self.ctx.role)}:
+            raise SamordningError("Den här vyn visar inga enskilda rader; välj PDF eller HTML.")
         report, content = report_file(self.ctx.store, self.ctx.current().agreement, suffix, self.quarter.value)
         name = report.filename(suffix)
         self.status.show(download_link(content, name, f"Spara {name}", MIME[suffix]))
 
     def fetch_final(self) -> None:
         filename, content = self.ctx.store.final_report_content(self.ctx.current().agreement.id, self.pick.value)
+        if not may_fetch(self.ctx.role, filename):
+            raise SamordningError(f"{filename} innehåller enskilda rader och hämtas i insynsvyn eller controllervyn.")
         self.fetched.show(download_link(content, filename, f"Spara {filename}", MIME[Path(filename).suffix]))

@@ -1,6 +1,7 @@
-"""Transaktioner: every row behind the figures (§8) with its file and Excel row, filtered, a page at a time, and
-its export. The rows are read from the database when shown (a page of them) or exported (streamed); the count and
-sum of the filter come from the state's sums (or the database, for a text search) — never from every row."""
+"""Transaktioner (the roles that see rows: insight and controllers, never the council): every row behind the
+figures (§8) with its file and Excel row, filtered, a page at a time, and its export. The rows are read from
+the database when shown (a page of them) or exported (streamed); the count and sum of the filter come from the
+state's sums (or the database, for a text search) — never from every row."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from samordning.followup import REASONS
 from samordning.names import shown
 from samordning.queries import RowFilter, RowSet
 from samordning.report.excel import write_selection
+from samordning.ui import ROW_READERS
 from samordning.ui.dashboard.base import ALL, Tab, area_options, button, quarter_options, set_options
 from samordning.ui.dashboard.html import e, kr, sub, table
 from samordning.ui.dashboard.state import State
@@ -23,6 +25,7 @@ PAGE_ROWS = 100
 
 class TransactionsTab(Tab):
     title = "Transaktioner"
+    roles = ROW_READERS
 
     def build(self) -> list[ipw.Widget]:
         style = {"description_width": "initial"}
