@@ -322,20 +322,34 @@ def _problems(exc: ValidationError, file: str) -> list[Problem]:
 
 def load_agreement(path: str | Path) -> Agreement:
     """Read and validate an agreement file; refuse a malformed one naming each bad field."""
+    return parse_agreement(agreement_text(path), Path(path).name)
+
+
+def agreement_text(path: str | Path) -> str:
+    """An agreement file's text, or a Swedish refusal when it is missing, unreadable or not UTF-8."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise SamordningError(f"Avtalsfilen {path} finns inte.") from exc
     except UnicodeDecodeError as exc:
         raise SamordningError(f"Avtalsfilen {path.name} är inte UTF-8-text.") from exc
+    except OSError as exc:
+        raise SamordningError(f"Avtalsfilen {path} kan inte läsas ({exc.strerror}).") from exc
+
+
+def parse_agreement(text: str, name: str) -> Agreement:
+    """Validate an agreement's TOML text (a file's, or a stored version's, ``name`` naming it in messages);
+    refuse a malformed one naming each bad field."""
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SamordningError(f"Avtalsfilen {path.name} är inte giltig TOML: {exc}.") from exc
+        raise SamordningError(f"Avtalsfilen {name} är inte giltig TOML: {exc}.") from exc
     try:
         return Agreement.model_validate(raw)
     except ValidationError as exc:
         raise SamordningError(
-            f"Avtalsfilen {path.name} kan inte läsas: {exc.error_count()} fel.", _problems(exc, path.name)
+            f"Avtalsfilen {name} kan inte läsas: {exc.error_count()} fel.", _problems(exc, name)
         ) from exc
 
 

@@ -424,3 +424,39 @@ def what_if(agreement: Agreement, area: str, amount_ore: int, *, payments: pd.Da
         repayment_after_ore=figure(after, "repayment"),
         cap_clause=agreement.dispute.clause, repayment_clause=agreement.compensation.repayment_clause,
     )
+
+
+# -- per year and for the whole period -----------------------------------------------------------------
+
+WHOLE_PERIOD = "hela perioden"
+
+
+def yearly(table: pd.DataFrame) -> pd.DataFrame:
+    """The quarterly table (:func:`quarterly`, with or without areas) per calendar year and for the whole period
+    (``year`` = :data:`WHOLE_PERIOD`, last): planned and used advance, actual and variance summed, the balance at the
+    end of the year (of the period), utilisation = actual / advance."""
+    keys = ["year", "area"] if "area" in table else ["year"]
+    frame = table.assign(year=table["quarter"].str[:4])
+    sums = ["planned_ore", "advance_ore", "actual_ore", "variance_ore"]
+    years = frame.groupby(keys, sort=True).agg({**dict.fromkeys(sums, "sum"), "balance_ore": "last"})
+    whole = frame.assign(year=WHOLE_PERIOD).groupby(keys, sort=False).agg(
+        {**dict.fromkeys(sums, "sum"), "balance_ore": "last"})
+    out = pd.concat([years, whole]).reset_index()
+    out[[*sums, "balance_ore"]] = out[[*sums, "balance_ore"]].astype("int64")
+    out["utilisation"] = (out["actual_ore"] / out["advance_ore"].where(out["advance_ore"] != 0)).astype(float)
+    return out
+
+
+def year_records(agreement: Agreement, table: pd.DataFrame) -> list[dict[str, object]]:
+    """:func:`yearly`'s table as JSON-ready records (amounts as exact JSON numbers of kronor, as
+    :func:`quarter_records`)."""
+    records = []
+    for row in table.itertuples():
+        record: dict[str, object] = {"year": row.year}
+        if "area" in table:
+            record["area"] = agreement.area(row.area).name
+        record.update(advance=row.advance_ore / 100, planned=row.planned_ore / 100, actual=row.actual_ore / 100,
+                      variance=row.variance_ore / 100, balance=row.balance_ore / 100,
+                      utilisation=None if pd.isna(row.utilisation) else round(float(row.utilisation), 6))
+        records.append(record)
+    return records

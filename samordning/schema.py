@@ -122,6 +122,7 @@ final_reports = sa.Table(
     sa.Column("replaces", sa.Integer, sa.ForeignKey("final_reports.id")),
     sa.Column("by", sa.String(128), nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("agreement_version", sa.Integer, sa.ForeignKey("agreement_versions.id")),  # the version it used
 )
 column_mappings = sa.Table(
     "column_mappings", metadata,
@@ -130,6 +131,27 @@ column_mappings = sa.Table(
     sa.Column("columns", sa.Text, nullable=False),       # JSON: canonical name → header as written
     sa.Column("by", sa.String(128), nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+agreements = sa.Table(
+    "agreements", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+agreement_versions = sa.Table(
+    "agreement_versions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("agreement_id", sa.String(64), sa.ForeignKey("agreements.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("toml", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("signed_on", sa.Date),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("diff", sa.Text, nullable=False),
+    sa.Column("findings", sa.Text, nullable=False),   # JSON: the agreement check's findings on this version
+    sa.Column("by", sa.String(128), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("agreement_id", "number", name="uq_agreement_versions_number"),
 )
 ROW_COLUMNS = [c.name for c in ledger_rows.columns if c.name not in ("id", "upload_id", "dimensions")]
 """The columns a ledger row shows (in the views, the CLI and the report's sheets)."""

@@ -1,12 +1,12 @@
-"""Storage: uploads with their original bytes, the ledger rows read from them, their history,
-payments, withholdings and comments — each belonging to one agreement.
+"""Storage: uploads with their original bytes, the ledger rows read from them, their history, payments,
+withholdings and comments — each belonging to one agreement (its versions: :mod:`samordning.agreements`).
 
-SQLite is the embedded default (WAL, busy timeout); any SQLAlchemy URL (PostgreSQL for a shared store)
-goes through the same code. The schema is versioned with Alembic and upgraded in place on open.
+SQLite is the embedded default (WAL, busy timeout); any SQLAlchemy URL (PostgreSQL for a shared store) goes
+through the same code. The schema is versioned with Alembic and upgraded in place on open.
 
-Corrections: an upload covers the months of its rows. A newer upload of the same agreement that covers a
-month replaces the older uploads' rows of that month; the older upload stays, marked as (partly)
-replaced, and can be reinstated, which in turn sets the newer rows of its months aside.
+Corrections: an upload covers the months of its rows. A newer upload of the same agreement that covers a month
+replaces the older uploads' rows of that month; the older upload stays, marked as (partly) replaced, and can be
+reinstated, which in turn sets the newer rows of its months aside.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from samordning.queries import in_force_condition
 from samordning.schema import (  # noqa: F401  (re-exported: the tables were defined here before)
     ROW_COLUMNS,
     STORED_COLUMNS,
+    agreement_versions,
     column_mappings,
     comments,
     final_reports,
@@ -319,9 +320,8 @@ class Store(WithholdingStore):
         return frame
 
     def revision(self, agreement_id: str) -> tuple[int, ...]:
-        """A cheap fingerprint of everything stored for an agreement (one query): it changes with every upload,
-        revert, payment, withholding, release, comment, sign-off and finalized report, so a view loaded earlier
-        knows if it is stale."""
+        """A cheap fingerprint (one query) of all stored for an agreement — uploads, reverts, payments, withholdings,
+        releases, comments, sign-offs, finalized reports, versions — so a view loaded earlier knows if it is stale."""
         def top(table: sa.Table) -> sa.ScalarSelect:
             return sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0)).where(
                 table.c.agreement_id == agreement_id).scalar_subquery()
@@ -332,7 +332,7 @@ class Store(WithholdingStore):
             upload_events, uploads, upload_events.c.upload_id == uploads.c.id).where(
             uploads.c.agreement_id == agreement_id).scalar_subquery()
         query = sa.select(top(uploads), events, top(payments), top(withholdings), top(comments), released,
-                          top(signoffs), top(final_reports))
+                          top(signoffs), top(final_reports), top(agreement_versions))
         with self.engine.connect() as conn:
             return tuple(int(v) for v in conn.execute(query).one())
 
@@ -394,9 +394,9 @@ class Store(WithholdingStore):
             return {row.party_role: dict(row._mapping) for row in conn.execute(query)}
 
     def add_final_report(self, *, agreement_id: str, quarter: str, presented_on: dt.date, filename: str,
-                         content: bytes, figures: str, uploads: str, user: str, replaces: int | None = None) -> int:
-        """Store a report as presented; it is never changed afterwards (a later one may replace it).
-
+                         content: bytes, figures: str, uploads: str, user: str, replaces: int | None = None,
+                         agreement_version: int | None = None) -> int:
+        """Store a report as presented, with the id of the agreement version it used; never changed afterwards.
         ``replaces`` is the report in force for the quarter that the caller saw (``None``: none). Checked again
         under the agreement's write lock, so two finalizings at once cannot both land: the second is refused."""
         rules.date(presented_on, "presentationsdatumet")
@@ -413,7 +413,7 @@ class Store(WithholdingStore):
             return int(conn.execute(final_reports.insert().values(
                 agreement_id=agreement_id, quarter=quarter, presented_on=presented_on, filename=filename,
                 content=content, sha256=hashlib.sha256(content).hexdigest(), figures=figures, uploads=uploads,
-                replaces=replaces, by=user, at=_now())).inserted_primary_key[0])
+                replaces=replaces, by=user, at=_now(), agreement_version=agreement_version)).inserted_primary_key[0])
 
     def final_reports(self, agreement_id: str) -> pd.DataFrame:
         """The finalized reports (without their file bytes), oldest first, ``replaced_by`` where replaced."""

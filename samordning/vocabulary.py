@@ -27,3 +27,12 @@ DB_ENV = "SAMORDNING_DB"
 def default_db_path() -> Path:
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "samordning" / "samordning.db"
+
+
+SHOWN_ENV = "SAMORDNING_AGREEMENTS"  # the agreements a served view may show (serve --agreements), comma-separated
+
+
+def shown_ids(text: str | None) -> list[str] | None:
+    """``serve --agreements``' list (``"ID,ID"``) as ids; None when not given (every stored agreement)."""
+    ids = [part.strip() for part in (text or "").split(",") if part.strip()]
+    return ids or None

@@ -249,12 +249,14 @@ def test_council_view_has_no_upload_or_edit(council: Served, open_page: Callable
     tabs = [normalise(t) for t in page.get_by_role("tab").all_inner_texts()]  # type: ignore[attr-defined]
     assert tabs == [kind.title for kind in tabs_for(Role.COUNCIL)]
     for title, drawn in (("Områden", "Högst innehållet vid tvist"), ("Kommentarer", "Inga kommentarer ännu"),
-                         ("Rapport", "Fastställda rapporter"), ("Betalningar och tvist", "ryms inom taket")):
+                         ("Rapport", "Fastställda rapporter"), ("Avtal", "Versioner av det visade avtalet"),
+                         ("Betalningar och tvist", "ryms inom taket")):
         show_tab(page, title)
         page.locator(".smd-app").get_by_text(drawn).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
     assert page.locator("input[type=file]").count() == 0  # type: ignore[attr-defined]
     for label in ("Registrera betalning", "Registrera innehållande", "Spara kommentar", "Spara i uppföljningen",
-                  "Spara återrapportering", "Fastställ rapporten", "Spara underskrift"):
+                  "Spara återrapportering", "Fastställ rapporten", "Spara underskrift", "Spara ny version",
+                  "Fyll i formuläret", "Lägg till område"):
         assert page.get_by_role("button", name=label).count() == 0  # type: ignore[attr-defined]
     # The what-if is for everyone: nothing is stored. 500 000 kr is within the cap of 1 329 750 kr (50 % of
     # an area's 2 659 500 kr).
@@ -413,7 +415,7 @@ def test_every_view_renders(controller: Served, open_page: Callable[..., object]
                 "Områden": "Högst innehållet vid tvist", "Månader": "Utfall per månad och kontoklass",
                 "Transaktioner": "rader, summa", "Uppladdning": "Historik",
                 "Kommentarer": "Ny kommentar", "Betalningar och tvist": "Tänk om: tvist om ett område",
-                "Rapport": "Fastställda rapporter"}
+                "Rapport": "Fastställda rapporter", "Avtal": "Versioner av det visade avtalet"}
     titles = [normalise(t) for t in page.get_by_role("tab").all_inner_texts()]  # type: ignore[attr-defined]
     assert titles == [kind.title for kind in tabs_for(Role.CONTROLLER)]
     assert set(expected) == set(titles)  # every tab has the text that shows it is drawn
@@ -424,6 +426,93 @@ def test_every_view_renders(controller: Served, open_page: Callable[..., object]
         page.locator(".smd-app").get_by_text(expected[title]).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
         page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
         screenshot(page, f"vy-{re.sub(r'[^a-zåäö]+', '-', title.lower())}-{width}x{height}")
+
+
+def cli(served: Served, *args: str) -> str:
+    """A ``samordning`` command on the served store, as a controller runs it beside the dashboard."""
+    env = dict(os.environ, SAMORDNING_DB=served.db)
+    done = subprocess.run([sys.executable, "-m", "samordning.cli", *args], env=env, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def portfolio_row(page: object, agreement_id: str) -> str:
+    row = page.locator(".smd-portfolio tr", has_text=agreement_id).first  # type: ignore[attr-defined]
+    return normalise(row.inner_text()).replace("\t", " ")
+
+
+def test_a_second_agreement_made_in_the_dashboard(tmp_path: Path, open_page: Callable[..., object]) -> None:
+    """Issue 20's test: a second agreement created in the dashboard (a copy, given its own id, sum and codes),
+    exports imported for it, both in the portfolio with their figures; an area's codes edited: the figures change,
+    version 1 is kept, and the report finalized with version 1 still shows version 1's figures."""
+    from samordning.agreements import version
+    from samordning.figures import Figures
+
+    served_at = serve(tmp_path, "--controller", "--token", TOKEN)
+    served = next(served_at)
+    try:
+        page = open_page(served.url + f"?token={TOKEN}")
+        show_tab(page, "Avtal")
+        page.wait_for_selector(".smd-portfolio:has-text('RUN/305/2022')", timeout=LOAD)  # type: ignore[attr-defined]
+        page.select_option(".smd-f-base select", label="Kopia av RUN/305/2022")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Fyll i formuläret").click()  # type: ignore[attr-defined]
+        page.wait_for_selector(".message:has-text('ge den ett nytt id')", timeout=30_000)  # type: ignore[attr-defined]
+        for field, value in (("id", "TEST/8/2023"), ("short-title", "Andra avtalet"),
+                             ("compensation-total", "2000000"), ("areas-0-codes", "8801"), ("areas-1-codes", "8802")):
+            page.fill(f".smd-f-{field} input", value)  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Spara ny version").click()  # type: ignore[attr-defined]
+        page.wait_for_selector(".message.ok:has-text('Version 1 av TEST/8/2023 är sparad')",  # type: ignore[attr-defined]
+                               timeout=60_000)
+        page.wait_for_selector(".smd-portfolio:has-text('TEST/8/2023 (visas)')", timeout=30_000)  # type: ignore[attr-defined]
+
+        # Exports for it, uploaded in the dashboard (100 000 kr on 8801 in February, 25 000 kr on 8802 in May,
+        # one row of another project), and its Q2 report finalized with version 1.
+        export = write_export(tmp_path / "huvudbok_andra_avtalet.xlsx", [
+            ("2023-02-10", "5011", "41100", "8801", "Lön februari", 100_000.00),
+            ("2023-05-15", "4010", "41100", "8802", "Inköp", 25_000.00),
+            ("2023-03-01", "5011", "41100", "7301", "Annat avtals projekt", 9_999.00)])
+        show_tab(page, "Uppladdning")
+        page.set_input_files(".smd-upload input[type=file]", str(export))  # type: ignore[attr-defined]
+        page.wait_for_selector("text=Kontrollera och spara", timeout=60_000)  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Spara i uppföljningen").click()  # type: ignore[attr-defined]
+        page.wait_for_selector(".message.ok:has-text('Sparad som uppladdning')", timeout=60_000)  # type: ignore[attr-defined]
+        assert [u.filename for u in served.store().uploads("TEST/8/2023").itertuples()] == [export.name]
+        cli(served, "report", "--agreement", "TEST/8/2023", "--finalize", "--presented", "2023-10-12", "--quarter",
+            "2023Q2", "--out", str(tmp_path / "rapport.html"), "--user", "anna")
+
+        page = open_page(served.url + f"?avtal=TEST%2F8%2F2023&token={TOKEN}")
+        show_tab(page, "Avtal")
+        page.wait_for_selector(".smd-portfolio:has-text('RUN/305/2022')", timeout=LOAD)  # type: ignore[attr-defined]
+        store = served.store()
+        run305 = {f.key: f.ore for f in Figures.load(store, version(store, "RUN/305/2022").agreement).key_figures()}
+        assert (f"RUN/305/2022 Primärkommunal samordning 2023 v1 utkast 2023-01-01–2023-09-30 5 319 000 kr "
+                f"{kr(run305['advanced'])} {kr(run305['actual'])}") in portfolio_row(page, "RUN/305/2022")
+        # The second: 2 000 000 kr; its advances of 1/4 due by May (Q1, Q2): 1 000 000 kr; actual 125 000 kr.
+        assert ("TEST/8/2023 (visas) Andra avtalet v1 utkast 2023-01-01–2023-09-30 2 000 000 kr 1 000 000 kr "
+                "125 000 kr") in portfolio_row(page, "TEST/8/2023")
+        assert "Kv 3 2023 (efter 2023-09-30)" in portfolio_row(page, "TEST/8/2023")  # Q2 is reported
+        screenshot(page, "avtal-portfolj-1366x768")
+
+        # Social välfärd's code 8801 → 8809 (no row has it): only 8802's 25 000 kr count from version 2 on.
+        page.fill(".smd-f-areas-0-codes input", "8809")  # type: ignore[attr-defined]
+        page.fill(".smd-f-reason input", "Rätt projektkod")  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Spara ny version").click()  # type: ignore[attr-defined]
+        page.wait_for_selector(".message.ok:has-text('Version 2 av TEST/8/2023 är sparad')",  # type: ignore[attr-defined]
+                               timeout=60_000)
+        page.wait_for_selector(".smd-portfolio:has-text('v2')", timeout=30_000)  # type: ignore[attr-defined]
+        assert "2 000 000 kr 1 000 000 kr 25 000 kr" in portfolio_row(page, "TEST/8/2023")
+        versions = normalise(page.locator(".smd-versions").inner_text())  # type: ignore[attr-defined]
+        assert "Version 2 · utkast" in versions and "Rätt projektkod" in versions and "Version 1 · utkast" in versions
+        assert version(served.store(), "TEST/8/2023", 1).agreement.area("social").codes == ("8801",)
+
+        # The report finalized with version 1 still shows version 1's figures.
+        show_tab(page, "Rapport")
+        finals = page.locator("tr", has_text="faststalld-rapport").first  # type: ignore[attr-defined]
+        assert "v1 125 000 kr gäller" in normalise(finals.inner_text()).replace("\t", " ")
+        screenshot(page, "avtal-rapport-version-1366x768")
+    finally:
+        served_at.close()
 
 
 def children(pid: int) -> set[int]:
@@ -463,7 +552,8 @@ DRAWN = {"Översikt": ".smd-app .verdict", "Kvartal": ".js-plotly-plot:visible .
          "Områden": ".js-plotly-plot:visible .xaxislayer-above text",
          "Månader": "text=Utfall per månad och kontoklass", "Transaktioner": "text=rader, summa",
          "Uppladdning": "text=Historik", "Kommentarer": ".smd-app .comment, .smd-app :text('Inga kommentarer ännu')",
-         "Betalningar och tvist": "text=Tänk om", "Rapport": "text=Fastställda rapporter"}
+         "Betalningar och tvist": "text=Tänk om", "Rapport": "text=Fastställda rapporter",
+         "Avtal": "text=Versioner av det visade avtalet"}
 
 
 def each_tab(page: object) -> Iterator[str]:

@@ -24,6 +24,7 @@ from samordning.store import Store
 from samordning.ui import Role, charts
 from samordning.ui.dashboard.app import TABS, App, requested_agreement, tabs_for
 from samordning.ui.dashboard.base import ALL, guarded, has_class
+from samordning.ui.dashboard.tabs.agreements import AgreementForm
 from samordning.ui.dashboard.tabs.areas import AreasTab, NarrativeForm
 from samordning.ui.dashboard.tabs.comments import CommentForm, CommentsTab
 from samordning.ui.dashboard.tabs.payments import PaymentForm, PaymentsTab, ReleaseForm, WithholdingForm
@@ -129,7 +130,8 @@ def test_council_has_no_upload_and_no_edit_controls(store: Store) -> None:
     # The council's page never builds a controller's form; the controllers' page has every one of them.
     assert [f for v in council.views for f in v.forms] == []
     assert {type(f) for v in controller.views for f in v.forms} == {
-        NarrativeForm, CommentForm, PaymentForm, WithholdingForm, ReleaseForm, SignoffForm, FinalizeForm}
+        NarrativeForm, CommentForm, PaymentForm, WithholdingForm, ReleaseForm, SignoffForm, FinalizeForm,
+        AgreementForm}
     assert isinstance(controller.tab(AreasTab).form(NarrativeForm), NarrativeForm)
     assert council.tab(AreasTab).form(NarrativeForm) is None
     with pytest.raises(KeyError):
@@ -391,11 +393,13 @@ def test_guarded_callback_turns_errors_into_swedish_messages() -> None:
 
 
 def test_agreement_named_in_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    choices = [AGREEMENT.resolve()]
+    choices = ["RUN/305/2022", "TEST/7/2024"]
     monkeypatch.setenv("QUERY_STRING", "avtal=RUN%2F305%2F2022")
-    assert requested_agreement(choices) == AGREEMENT.resolve()
-    monkeypatch.setenv("QUERY_STRING", "avtal=RUN-305-2022")
-    assert requested_agreement(choices) == AGREEMENT.resolve()
+    assert requested_agreement(choices) == "RUN/305/2022"
+    monkeypatch.setenv("QUERY_STRING", "avtal=RUN-305-2022")  # as its file is named
+    assert requested_agreement(choices) == "RUN/305/2022"
+    monkeypatch.setenv("QUERY_STRING", "avtal=TEST%2F7%2F2024")
+    assert requested_agreement(choices) == "TEST/7/2024"
     monkeypatch.setenv("QUERY_STRING", "avtal=RUN/1/1999")
     from samordning.errors import SamordningError
 

@@ -81,9 +81,9 @@ def everything_shown(app: App) -> str:
 def test_each_role_has_its_tabs() -> None:
     titles = {role: [k.title for k in tabs_for(role)] for role in Role}
     assert titles[Role.COUNCIL] == ["Översikt", "Kvartal", "Områden", "Månader", "Kommentarer",
-                                    "Betalningar och tvist", "Rapport"]
+                                    "Betalningar och tvist", "Rapport", "Avtal"]
     assert titles[Role.INSIGHT] == ["Översikt", "Kvartal", "Områden", "Månader", "Transaktioner", "Kommentarer",
-                                    "Betalningar och tvist", "Rapport"]
+                                    "Betalningar och tvist", "Rapport", "Avtal"]
     assert tabs_for(Role.CONTROLLER) == TABS
     # One place decides: who sees rows, who writes.
     assert [r for r in Role if r.sees_rows] == [Role.INSIGHT, Role.CONTROLLER]

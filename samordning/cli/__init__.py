@@ -1,7 +1,7 @@
 """The ``samordning`` command: a thin layer over the core, one subcommand per core function.
 
 Each subcommand is a ``cmd_*`` function and an ``add_*`` function that adds its parser, in the module of its
-group (:mod:`.imports`, :mod:`.figures`, :mod:`.records`, :mod:`.serve`); :data:`COMMANDS` lists the
+group (:mod:`.imports`, :mod:`.figures`, :mod:`.records`, :mod:`.agreements`, :mod:`.serve`); :data:`COMMANDS` lists the
 ``add_*`` functions in the order ``--help`` shows them, so adding a subcommand is a function in one module
 plus one line there. Building the parser imports nothing heavy: pandas, SQLAlchemy, Alembic, the store and
 the importer are imported inside the commands, so ``samordning --help`` and a refused argument start at once.
@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Sequence
 
 from samordning import __version__
-from samordning.cli import figures, imports, records, serve, users
+from samordning.cli import agreements, figures, imports, records, serve, users
 from samordning.cli.serve import voila_command
 from samordning.errors import SamordningError
 from samordning.vocabulary import DB_ENV, default_db_path
@@ -42,6 +42,7 @@ COMMANDS = (
     figures.add_reports,
     figures.add_report,
     figures.add_check,
+    agreements.add_agreement,
     serve.add_serve,
     users.add_users,
 )
@@ -63,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", help=f"databas: sökväg till SQLite-fil eller SQLAlchemy-URL "
                                      f"(annars ${DB_ENV}, annars {default_db_path()})")
-    common.add_argument("--agreement", help="avtalsfil eller avtals-id (annars det enda avtalet i data/avtal)")
+    common.add_argument("--agreement", help="avtals-id i databasen, eller en avtalsfil (läses in som ny version om "
+                                            "texten är ny; annars det enda avtalet i databasen)")
 
     parser = _Parser(prog="samordning", description="Kvartalsvis ekonomisk uppföljning av samverkansavtal.")
     parser.add_argument("--version", action="version", version=f"samordning {__version__}")

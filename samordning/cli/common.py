@@ -19,10 +19,11 @@ if TYPE_CHECKING:
 
 
 def agreement_of(args: argparse.Namespace) -> Agreement:
-    """The agreement ``--agreement`` names (or the only one)."""
-    from samordning.agreement import resolve_agreement
+    """The version in force of the agreement ``--agreement`` names in the store ``--db`` (an id, or a file that is
+    adopted as :func:`samordning.agreements.adopt` says), or of the only one stored."""
+    from samordning.agreements import resolve_agreement
 
-    return resolve_agreement(args.agreement)
+    return resolve_agreement(args.agreement, args.db, getattr(args, "user", None))
 
 
 def store_of(args: argparse.Namespace) -> Store:

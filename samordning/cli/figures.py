@@ -32,6 +32,8 @@ def cmd_quarters(args: argparse.Namespace) -> int:
 
     agreement = agreement_of(args)
     table = Figures.load(store_of(args), agreement).quarterly(by_area=args.by_area)
+    if args.by_year:
+        return _print_years(agreement, table, args)
     if args.json:
         print(json.dumps(quarter_records(agreement, table), ensure_ascii=False, indent=2))
         return 0
@@ -40,6 +42,24 @@ def cmd_quarters(args: argparse.Namespace) -> int:
         print(f"{quarter_label(row.quarter)}{area}: förskott {format_kr(row.advance_ore)}, "
               f"utfall {format_kr(row.actual_ore)}, avvikelse {format_kr(row.variance_ore)}, "
               f"kvarstående {format_kr(row.balance_ore)}")
+    return 0
+
+
+def _print_years(agreement: Agreement, quarters: object, args: argparse.Namespace) -> int:
+    """``quarters --by-year``: per calendar year and for the whole period."""
+    from samordning.followup import WHOLE_PERIOD, year_records, yearly
+    from samordning.money import format_kr
+
+    table = yearly(quarters)  # type: ignore[arg-type]
+    if args.json:
+        print_json(year_records(agreement, table))
+        return 0
+    for row in table.itertuples():
+        area = f" {agreement.area(row.area).name}" if args.by_area else ""
+        when = (f"Hela perioden {agreement.validity.start}–{agreement.validity.end}" if row.year == WHOLE_PERIOD
+                else str(row.year))
+        print(f"{when}{area}: förskott {format_kr(row.advance_ore)}, utfall {format_kr(row.actual_ore)}, "
+              f"avvikelse {format_kr(row.variance_ore)}, kvarstående vid slutet {format_kr(row.balance_ore)}")
     return 0
 
 
@@ -117,12 +137,14 @@ def cmd_reports(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from samordning.agreement import quarter_label
+    from samordning.agreements import version_numbers
     from samordning.cli.common import optional_int
     from samordning.localtime import local_iso
     from samordning.names import shown
 
     agreement = agreement_of(args)
     store = store_of(args)
+    numbers = version_numbers(store, agreement.id)
     if args.save is not None:
         if not args.out:
             raise SamordningError("Ange filen att spara till med --out.")
@@ -136,6 +158,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
         "filename": r.filename, "sha256": r.sha256, "by": r.by, "at": local_iso(r.at),
         "replaces": optional_int(r.replaces), "replaced_by": optional_int(r.replaced_by),
         "uploads": json.loads(r.uploads), "figures": json.loads(r.figures),
+        "agreement_version": numbers.get(optional_int(r.agreement_version)),  # type: ignore[arg-type]
     } for r in store.final_reports(agreement.id).itertuples()]
     if args.json:
         print_json(records)
@@ -144,8 +167,9 @@ def cmd_reports(args: argparse.Namespace) -> int:
         print("Inga fastställda rapporter ännu (samordning report --finalize --presented ÅÅÅÅ-MM-DD --out FIL).")
     for r in records:
         state = f", ersatt av {r['replaced_by']}" if r["replaced_by"] else ""
+        version = f"  avtalsversion {r['agreement_version']}" if r["agreement_version"] else ""
         print(f"{r['id']:>3}  {quarter_label(r['quarter'])}  presenterad {r['presented_on']}  {shown(r['filename'])}  "
-              f"sha256 {r['sha256'][:12]}…{state}")
+              f"sha256 {r['sha256'][:12]}…{version}{state}")
     return 0
 
 
@@ -154,6 +178,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
 def add_quarters(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("quarters", parents=[common], help="förskott, utfall och avvikelse per kvartal")
     p.add_argument("--by-area", action="store_true", help="per kvartal och område")
+    p.add_argument("--by-year", action="store_true", help="per år och för hela avtalsperioden")
     p.add_argument("--json", action="store_true", help="skriv JSON (belopp i kronor)")
     p.set_defaults(func=cmd_quarters)
 

@@ -37,24 +37,40 @@ def voila_command(notebook: Path, port: int, ip: str = "127.0.0.1", base_url: st
     return command
 
 
-def _agreement_file(args: argparse.Namespace) -> Path:
-    """The agreement file ``--agreement`` names, loaded here so that a malformed file is refused here, not in
-    the browser."""
-    from samordning.agreement import agreement_path, load_agreement
-
-    path = agreement_path(args.agreement)
-    load_agreement(path)
-    return path
-
-
-def _environment(args: argparse.Namespace, agreement: Path) -> dict[str, str]:
-    """The child's environment: the database, the agreement and the role; never a secret (Voilà reads those
-    from its config file). The schema is created or upgraded before any kernel starts."""
+def _agreement(args: argparse.Namespace) -> tuple[str, str]:
+    """What the dashboard opens first, checked here so that a malformed file or an unknown id is refused here, not
+    in the browser: an agreement file named by ``--agreement`` (adopted by the store: the dashboard shows its
+    version in force), else an agreement's id in the store (``--agreement ID``, else the first of
+    ``--agreements``, else the only one or the first stored). Returns it and ``--agreements`` checked ("" if none)."""
     from samordning.agreement import AGREEMENT_ENV
+    from samordning.agreements import adopt, agreement_ids, check_shown, resolve, shown_ids
+    from samordning.store import Store
+
+    store = Store.open(args.db)
+    only = check_shown(store, shown_ids(args.agreements) or []) or None
+    choice = args.agreement or os.environ.get(AGREEMENT_ENV)
+    if choice and Path(choice).is_file():
+        chosen = adopt(store, choice)
+        shown = str(Path(choice).resolve())
+    else:
+        ids = only or agreement_ids(store)
+        chosen = resolve(store, choice or (ids[0] if ids else None))
+        shown = chosen.agreement_id
+    if only is not None and chosen.agreement_id not in only:
+        raise SamordningError(f"Avtalet {chosen.agreement_id} är inte med i --agreements ({', '.join(only)}).")
+    return shown, ",".join(only or [])
+
+
+def _environment(args: argparse.Namespace, agreement: str, only: str) -> dict[str, str]:
+    """The child's environment: the database, the agreement (a file or an id), the agreements the view may show,
+    and the role; never a secret (Voilà reads those from its config file). The schema is created or upgraded before
+    any kernel starts."""
+    from samordning.agreement import AGREEMENT_ENV
+    from samordning.agreements import SHOWN_ENV
     from samordning.store import DB_ENV, Store, resolve_url
     from samordning.ui import ROLE_ENV, USER_ENV  # not the dashboard: it imports plotly and pandas
 
-    env = dict(os.environ, **{DB_ENV: resolve_url(args.db), AGREEMENT_ENV: str(agreement),
+    env = dict(os.environ, **{DB_ENV: resolve_url(args.db), AGREEMENT_ENV: agreement, SHOWN_ENV: only,
                               ROLE_ENV: _role(args).value})
     for secret in ("SAMORDNING_TOKEN", "SAMORDNING_PASSWORD_HASH", USER_ENV):
         env.pop(secret, None)
@@ -125,12 +141,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     rules.port(args.port)
     check_port(args.ip, args.port)
-    agreement = _agreement_file(args)
+    agreement, only = _agreement(args)
     notebook = _notebooks() / "dashboard.ipynb"
     if not notebook.is_file():
         raise SamordningError(f"Hittar inte instrumentpanelen {notebook}.")
     users, header = named_login(args)
-    env = _environment(args, agreement)
+    env = _environment(args, agreement, only)
     shown = opened = f"http://{args.ip}:{args.port}{args.base_url or '/'}"
     # Authentication is Jupyter's own: a token or a hashed password. The views with rows (controllers', insight)
     # always have one (a token is made up when none is given); the council's view has one when asked for.
@@ -181,6 +197,8 @@ def add_serve(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) 
     p.add_argument("--user-header", metavar="HUVUD", help="inloggning genom en omvänd proxy som sätter det "
                                                          "inloggade namnet i detta huvud, t.ex. X-Remote-User")
     p.add_argument("--no-browser", action="store_true", help="öppna ingen webbläsare")
+    p.add_argument("--agreements", metavar="ID,ID",
+                   help="visa bara dessa avtal (id i databasen, kommaseparerade): väljaren, adressen och portföljen")
     p.add_argument("--max-viewers", type=positive_int, metavar="N",
                    help="högst N sidor (kärnor) samtidigt; fler får 'Många tittar just nu' (annars voila.json)")
     p.set_defaults(func=cmd_serve)

@@ -18,10 +18,11 @@ import pandas as pd
 
 from samordning import rules
 from samordning.agreement import Agreement, quarter_label
+from samordning.agreements import version_id_of
 from samordning.check import Finding, check
 from samordning.errors import SamordningError
 from samordning.figures import Figures
-from samordning.followup import Figure, Forecast, quarter_records, withholding_cap
+from samordning.followup import Figure, Forecast, quarter_records, withholding_cap, yearly
 from samordning.names import shown_names
 from samordning.queries import RowFilter, RowSet
 from samordning.store import Store
@@ -90,6 +91,14 @@ class EconomicReport:
     @property
     def area_names(self) -> dict[str, str]:
         return {a.key: a.name for a in self.agreement.areas}
+
+    @property
+    def years(self) -> pd.DataFrame | None:
+        """For an agreement over several calendar years: each year of the covered quarters and all of them
+        (``year`` = :data:`samordning.followup.WHOLE_PERIOD`); None for an agreement within one year."""
+        if len({q[:4] for q in self.agreement.quarters}) < 2:
+            return None
+        return yearly(self.quarters)
 
     @property
     def title(self) -> str:
@@ -244,6 +253,7 @@ def finalize(store: Store, agreement: Agreement, presented_on: dt.date, *, quart
         filename=report.filename(suffix).replace("ekonomisk-rapport", "faststalld-rapport"), content=content,
         figures=json.dumps(quarter_records(agreement, report.quarters_by_area), ensure_ascii=False),
         uploads=json.dumps(uploads, ensure_ascii=False), user=user,
-        replaces=int(earlier.iloc[-1]["id"]) if len(earlier) else None)
+        replaces=int(earlier.iloc[-1]["id"]) if len(earlier) else None,
+        agreement_version=version_id_of(store, agreement))
     return report_id, report, content
 

@@ -41,6 +41,7 @@ from samordning.agreement import AGREEMENT_ENV, agreement_files, agreements_dir,
 from samordning.login import recorded_name
 from samordning.serving import port_refused
 from samordning.ui import USER_ENV, USER_HEADER
+from samordning.vocabulary import SHOWN_ENV, shown_ids
 
 BUSY_TEXT = "Många tittar just nu — försök igen om en stund."
 BUSY_PAGE = """<!DOCTYPE html>
@@ -201,13 +202,19 @@ def retitle(page: str, title: str) -> str:
 
 def agreement_titles() -> dict[str, str]:
     """What ``?avtal=`` may say (an agreement's id or its file's stem) → the agreement's id; ``""`` → the
-    agreement the server was started with."""
+    agreement the server was started with. Limited to ``serve --agreements`` when given."""
     titles = {}
     for path in agreement_files(agreements_dir()):
         titles[path.stem] = titles[load_agreement(path).id] = load_agreement(path).id
+    only = shown_ids(os.environ.get(SHOWN_ENV))
+    if only is not None:
+        titles = {k: v for k, v in titles.items() if v in only} | {i: i for i in only} | {
+            i.replace("/", "-"): i for i in only}
     chosen = os.environ.get(AGREEMENT_ENV)
     if chosen and os.path.isfile(chosen):
         titles[""] = load_agreement(chosen).id
+    elif chosen:
+        titles[""] = titles[chosen] = chosen
     return titles
 
 

@@ -19,7 +19,8 @@ from IPython.display import HTML, display
 from plotly.graph_objs import FigureWidget  # noqa: F401 - import now: its first import costs seconds (nbformat,
 
 # jsonschema), which a preheated kernel pays before the page is requested, not after
-from samordning.agreement import agreement_files, agreement_path, agreements_dir, load_agreement
+from samordning.agreement import AGREEMENT_ENV
+from samordning.agreements import SHOWN_ENV, agreement_ids, resolve, shown_ids
 from samordning.errors import SamordningError
 from samordning.imports import current_user
 from samordning.store import Store
@@ -28,6 +29,7 @@ from samordning.ui.dashboard.base import ALL, Context, Tab, guarded
 from samordning.ui.dashboard.html import CSS, e, header_html, message, role_html
 from samordning.ui.dashboard.state import Actions, State
 from samordning.ui.dashboard.tabs import quarters
+from samordning.ui.dashboard.tabs.agreements import AgreementsTab
 from samordning.ui.dashboard.tabs.areas import AreasTab
 from samordning.ui.dashboard.tabs.comments import CommentsTab
 from samordning.ui.dashboard.tabs.months import MonthsTab
@@ -53,6 +55,7 @@ TABS: list[type[Tab]] = [
     CommentsTab,
     PaymentsTab,
     ReportTab,
+    AgreementsTab,
 ]
 
 
@@ -63,23 +66,26 @@ def tabs_for(role: Role) -> list[type[Tab]]:
 
 class App:
     """One dashboard: a role, a store, the agreements to choose from, and the tabs. ``controller=True`` is short
-    for ``role=Role.CONTROLLER``; without either it is the council's view."""
+    for ``role=Role.CONTROLLER``; without either it is the council's view.
 
-    def __init__(self, store: Store, path: Path, *, role: Role | None = None, controller: bool = False,
-                 user: str | None = None, choices: list[Path] | None = None) -> None:
+    ``agreement`` is an agreement file (adopted by the store as the CLI's ``--agreement FILE`` is) or an agreement's
+    id in the store; ``only`` limits the agreements this view may show (``serve --agreements``; None: every stored
+    one), in the selector, the address and the portfolio."""
+
+    def __init__(self, store: Store, agreement: Path | str, *, role: Role | None = None, controller: bool = False,
+                 user: str | None = None, only: list[str] | None = None) -> None:
         self.store = store
         self.role = role or (Role.CONTROLLER if controller else Role.COUNCIL)
         self.user = user or current_user()
-        self.choices = choices or [path]
+        self.only = only
         self.header, self.role_badge = ipw.HTML(), ipw.HTML()
-        self.selector = ipw.Dropdown(description="Avtal:", style={"description_width": "initial"},
-                                     options=[(load_agreement(p).id, p) for p in self.choices], value=path,
-                                     layout=ipw.Layout(display="flex" if len(self.choices) > 1 else "none"))
+        self.selector = ipw.Dropdown(description="Avtal:", style={"description_width": "initial"})
+        self.selector_box = ipw.HBox([self.selector])
         self.bookmark = ipw.HTML()
         self.error = ipw.HTML()
         self.ctx = Context(store=store, user=self.user, role=self.role,
                            actions=Actions(store, self.user, self.reload), current=lambda: self.state,
-                           drill=self.drill)
+                           drill=self.drill, open=self.select, shown=self.choices)
         # Each tab is built when first shown: the page's first load then carries one tab's widgets (about 55 of
         # the council's 230, of the controllers' 450), which the browser fetches and draws before anything else.
         self.kinds = tabs_for(self.role)
@@ -89,13 +95,14 @@ class App:
         self.tabs = ipw.Tab(children=self.panels, titles=self.titles)
         self.stale: set[int] = set()
         self.tabs.observe(guarded(self.show_error)(lambda _c: self._render_visible()), names="selected_index")
-        self.state = State.load(store, path)
+        self.state = State.load(store, agreement)
+        if only is not None and self.state.agreement.id not in only:
+            raise SamordningError(f"Avtalet {self.state.agreement.id} hör inte till de avtal den här vyn visar.")
         self.render()
-        self.selector.observe(guarded(self.show_error)(lambda c: self.select(c["new"])), names="value")
         hide_static = "<style>.smd-static { display: none; }</style>"  # see static_overview_html()
         self.widget = ipw.VBox([ipw.HTML(CSS + hide_static), FitCharts(),
                                 ipw.HBox([self.header], layout=ipw.Layout(width="100%")),
-                                ipw.HBox([self.selector, self.bookmark, self.role_badge]),
+                                ipw.HBox([self.selector_box, self.bookmark, self.role_badge]),
                                 self.error, self.tabs],
                                layout=ipw.Layout(padding="8px 16px", max_width="1760px", margin="0 auto"))
         self.widget.add_class("smd-app")
@@ -130,13 +137,29 @@ class App:
         """Every tab, built (for tests; the page builds a tab when it is first shown)."""
         return [self.view(i) for i in range(len(self.kinds))]
 
+    def choices(self) -> list[str]:
+        """The ids of the agreements this view may show (every stored one unless limited)."""
+        stored = agreement_ids(self.store)
+        return stored if self.only is None else [i for i in self.only if i in stored]
+
     def render(self) -> None:
         s = self.state
         self.header.value = header_html(s.agreement)
         self.role_badge.value = role_html(self.role, s.agreement, self.user)
+        choices = self.choices()
+        self.selector.unobserve_all("value")
+        if [v for _, v in self.selector.options] != choices:
+            # A new dropdown rather than new options: a page's dropdown whose options change after it is drawn
+            # (an agreement stored since the page's kernel was preheated) showed no choice in the browser.
+            self.selector = ipw.Dropdown(description="Avtal:", style={"description_width": "initial"},
+                                         options=[(i, i) for i in choices], value=s.agreement.id)
+            self.selector_box.children = [self.selector]
+        self.selector.value = s.agreement.id
+        self.selector.layout.display = "flex" if len(choices) > 1 else "none"
+        self.selector.observe(guarded(self.show_error)(lambda c: self.select(c["new"])), names="value")
         query = urllib.parse.urlencode({"avtal": s.agreement.id})
         self.bookmark.value = (f'<div class="smd sub" style="margin: 4px 12px">Länk till detta avtal: '
-                               f'<a href="?{e(query)}">?{e(query)}</a></div>') if len(self.choices) > 1 else ""
+                               f'<a href="?{e(query)}">?{e(query)}</a></div>') if len(choices) > 1 else ""
         # Only the visible tab renders now: the others render when first shown, at their real size
         # (a plotly chart drawn in a hidden tab keeps a wrong width) and off the first page load's path.
         self.stale = set(range(len(self.kinds)))
@@ -151,7 +174,7 @@ class App:
             self.view(index).render(self.state)
 
     def reload(self) -> None:
-        self.state = State.load(self.store, self.state.path)
+        self.state = State.load(self.store, self.state.agreement.id)  # the version in force now
         self.render()
 
     def reload_if_changed(self) -> bool:
@@ -161,11 +184,13 @@ class App:
         self.reload()
         return True
 
-    def select(self, path: Path) -> None:
-        if path == self.state.path:
+    def select(self, agreement_id: str) -> None:
+        """Show another agreement (from the selector, the portfolio or the address), one this view may show."""
+        if agreement_id == self.state.agreement.id:
             return
-        self.state = State.load(self.store, path)
-        self.selector.value = path  # when chosen by the URL
+        if agreement_id not in self.choices():
+            raise SamordningError(f"Avtalet {agreement_id!r} finns inte bland de avtal den här vyn visar.")
+        self.state = State.load(self.store, agreement_id)
         self.error.value = ""
         self.render()
 
@@ -175,17 +200,18 @@ class App:
         self.show(TransactionsTab if self.role.sees_rows else MonthsTab).set_filter(quarter, area)
 
 
-def requested_agreement(choices: list[Path]) -> Path | None:
-    """The agreement named in the page's URL (``?avtal=RUN/305/2022`` or the file's stem), if any."""
+def requested_agreement(choices: list[str]) -> str | None:
+    """The agreement named in the page's URL (``?avtal=RUN/305/2022``, or ``RUN-305-2022`` as its file is named),
+    if any, among the ids ``choices``."""
     query = urllib.parse.parse_qs(os.environ.get("QUERY_STRING", ""))
     wanted = (query.get("avtal") or [""])[0].strip()
     if not wanted:
         return None
-    for path in choices:
-        if wanted in (path.stem, load_agreement(path).id):
-            return path
+    for agreement_id in choices:
+        if wanted in (agreement_id, agreement_id.replace("/", "-")):
+            return agreement_id
     raise SamordningError(f"Adressen nämner avtalet {wanted!r}, som inte finns. Tillgängliga: "
-                          + ", ".join(load_agreement(p).id for p in choices) + ".")
+                          + ", ".join(choices) + ".")
 
 
 def logged_in_user() -> str | None:
@@ -208,12 +234,13 @@ def app() -> ipw.Widget:
     try:
         from voila.utils import wait_for_request
 
-        default = agreement_path()
-        folder = agreements_dir()
-        choices = agreement_files(folder) if default.parent == folder.resolve() else [default]
-        choices = [p.resolve() for p in choices] or [default]
         store = Store.open()
-        view = App(store, default.resolve(), role=Role.named(os.environ.get(ROLE_ENV)), choices=choices)
+        only = shown_ids(os.environ.get(SHOWN_ENV))
+        chosen = os.environ.get(AGREEMENT_ENV) or None
+        ids = only or agreement_ids(store)
+        default: Path | str = (Path(chosen).resolve() if chosen and Path(chosen).is_file()
+                               else chosen or (ids[0] if ids else resolve(store).agreement_id))
+        view = App(store, default, role=Role.named(os.environ.get(ROLE_ENV)), only=only)
         for area in (ALL, *view.state.area_names):  # the charts of every area filter, ready before anyone asks
             quarters.figures(view.state, area)
         # What is loaded now lives as long as the page (modules, widgets, charts); keep the garbage collector
@@ -227,9 +254,9 @@ def app() -> ipw.Widget:
                                  "igen, eller kontakta den som förvaltar samordning.")
         if user and view.role.sees_rows:
             view.set_user(user)
-        path = requested_agreement(choices)
-        if path is not None and path != view.state.path:
-            view.select(path)
+        wanted = requested_agreement(view.choices())
+        if wanted is not None and wanted != view.state.agreement.id:
+            view.select(wanted)
         else:
             view.reload_if_changed()
         display(HTML(static_overview_html(view.state, view.role, view.titles)))

@@ -130,8 +130,9 @@ def has_class(widget: ipw.DOMWidget, name: str) -> bool:
 
 @dataclass
 class Context:
-    """What a tab may use besides the state: the role, the user, the writes, the current state, and the way
-    from a figure to what lies behind it (the rows, or for the council the sums per month and account class)."""
+    """What a tab may use besides the state: the role, the user, the writes, the current state, the way from a
+    figure to what lies behind it (the rows, or for the council the sums per month and account class), and the way
+    to another agreement (among those this view may show)."""
 
     store: Store
     user: str
@@ -139,6 +140,8 @@ class Context:
     actions: Actions
     current: Callable[[], State]
     drill: Callable[[str | None, str | None], None]
+    open: Callable[[str], None] = lambda _agreement_id: None       # show another agreement (by its id)
+    shown: Callable[[], list[str] | None] = lambda: None             # the agreements this view may show (None: all)
 
 
 class Part:

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from samordning.agreement import Agreement, load_agreement
+from samordning.agreement import Agreement
+from samordning.agreements import adopt, version, version_numbers
 from samordning.check import Finding, check
 from samordning.followup import (
     Figure,
@@ -43,8 +44,8 @@ T = TypeVar("T")
 class State:
     """Everything the tabs show, computed in one pass over the store."""
 
-    agreement: Agreement
-    path: Path
+    agreement: Agreement               # the version in force of the agreement shown
+    source: Path | str                 # what it was loaded from: an agreement file, or its id in the store
     sums: pd.DataFrame                 # queries.summary(): rows and öre per upload, month, area, class, reason
     quarters: pd.DataFrame             # quarterly(), all areas
     quarters_by_area: pd.DataFrame     # quarterly(by_area=True)
@@ -60,15 +61,17 @@ class State:
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)  # see cached()
 
     @classmethod
-    def load(cls, store: Store, path: Path) -> State:
-        agreement = load_agreement(path)
+    def load(cls, store: Store, source: Path | str) -> State:
+        """The state of an agreement's version in force: named by its id in the store, or by a file (adopted as
+        the CLI's ``--agreement FILE`` is, so both show the same version)."""
+        agreement = (adopt(store, source) if isinstance(source, Path) else version(store, source)).agreement
         revision = store.revision(agreement.id)
         sums = summary(store.engine, agreement)
         payments, withholdings = store.payments(agreement.id), store.withholdings(agreement.id)
         plan = advances(agreement, payments, withholdings)
         fc = forecast(agreement, sums, plan=plan)
         return cls(
-            agreement=agreement, path=path, sums=sums,
+            agreement=agreement, source=source, sums=sums,
             quarters=quarterly(agreement, sums, payments=payments, withholdings=withholdings),
             quarters_by_area=quarterly(agreement, sums, by_area=True, payments=payments, withholdings=withholdings),
             figures=key_figures(agreement, sums, payments, withholdings, fc=fc, plan=plan), forecast=fc,
@@ -91,8 +94,12 @@ class State:
 
     @functools.cached_property
     def final_reports(self) -> pd.DataFrame:
-        """Reports as presented to samverkansrådet (never changed); read when *Rapport* first renders."""
-        return self.store.final_reports(self.agreement.id)
+        """Reports as presented to samverkansrådet (never changed), each with the number of the agreement version it
+        used (``version``); read when *Rapport* first renders."""
+        frame = self.store.final_reports(self.agreement.id)
+        numbers = version_numbers(self.store, self.agreement.id)
+        frame["version"] = [None if pd.isna(v) else numbers.get(int(v)) for v in frame["agreement_version"]]
+        return frame
 
     @functools.cached_property
     def sources(self) -> dict[str, str]:

@@ -6,14 +6,28 @@ from __future__ import annotations
 import ipywidgets as ipw
 import plotly.graph_objects as go
 
+from samordning.followup import WHOLE_PERIOD, yearly
+from samordning.money import format_percent
 from samordning.ui import charts
 from samordning.ui.dashboard.base import ALL, Tab, area_options, button, quarter_options, set_options
-from samordning.ui.dashboard.html import e, smd, sub
+from samordning.ui.dashboard.html import e, kr, smd, sub, table
 from samordning.ui.dashboard.state import State
 from samordning.ui.fragments import quarter_table_html
 from samordning.ui.widgets import chart
 
 HIDDEN = "smd-hidden"
+
+
+def years_html(s: State, area: str | None) -> str:
+    """An agreement over several calendar years: each year and the whole period (empty for one year)."""
+    a = s.agreement
+    if len({q[:4] for q in a.quarters}) < 2:
+        return ""
+    rows = [[f"Hela perioden {a.validity.start}–{a.validity.end}" if r.year == WHOLE_PERIOD else e(r.year),
+             kr(r.advance_ore), kr(r.actual_ore), kr(r.variance_ore), kr(r.balance_ore),
+             "–" if r.utilisation != r.utilisation else format_percent(r.utilisation)]
+            for r in yearly(s.quarter_table(area)).itertuples()]
+    return table(["År", "Förskott", "Utfall", "Avvikelse", "Kvarstående vid slutet", "Nyttjandegrad"], rows)
 
 
 def chart_cell(widget: ipw.Widget) -> ipw.Box:
@@ -49,6 +63,7 @@ class QuartersTab(Tab):
         for stack in self.stacks:
             stack.add_class("smd-stack")
         self.table = ipw.HTML()
+        self.years = ipw.HTML()
         self.note = ipw.HTML()
         rows = self.ctx.role.sees_rows
         self.drill_quarter = ipw.Dropdown(description="Rader för:" if rows else "Månader för:",
@@ -59,7 +74,7 @@ class QuartersTab(Tab):
         charts_box = ipw.GridBox([chart_cell(stack) for stack in self.stacks], layout=ipw.Layout(
             width="100%", grid_template_columns="repeat(auto-fit, minmax(520px, 1fr))", grid_gap="12px"))
         return [ipw.HBox([self.area]), self.note, charts_box, self.table, ipw.HBox([self.drill_quarter, drill]),
-                self.status.widget]
+                self.years, self.status.widget]
 
     @property
     def charts(self) -> dict[str, tuple[go.FigureWidget, go.FigureWidget]]:
@@ -104,6 +119,7 @@ class QuartersTab(Tab):
             f"Förskott enligt avtalsfilens plan ({e(a.compensation.clause)}), registrerade betalningar där sådana "
             f"finns. Avvikelse = förskott − utfall; kvarstående medel återbetalas vid avtalets slut "
             f"({e(a.compensation.repayment_clause)}).")
+        self.years.value = years_html(s, self.area.value or None)
         self.note.value = ("" if self.area.value == ALL else
                            sub("Områdets förskott är avtalets förskott × områdets andel, som är ett antagande "
                                "tills bilaga 1 finns."))

@@ -5,6 +5,7 @@ the PDF and HTML reports, which hold sums only."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import ipywidgets as ipw
@@ -27,7 +28,7 @@ from samordning.ui.dashboard.base import (
     row,
     set_options,
 )
-from samordning.ui.dashboard.html import e, sub, table
+from samordning.ui.dashboard.html import e, kr, sub, table
 from samordning.ui.dashboard.state import State
 from samordning.ui.document import renderer, report_file
 from samordning.ui.widgets import download_link
@@ -35,6 +36,10 @@ from samordning.ui.widgets import download_link
 FORMATS = [("PDF (för samverkansrådet)", ".pdf"), ("Excel (med transaktionerna)", ".xlsx"),
            ("HTML (en fil, för intranätet)", ".html")]
 WITH_ROWS = {".xlsx"}  # the report formats that carry ledger rows
+
+def _stored_actual(figures: str) -> str:
+    """The actual of a finalized report's stored figures (as presented: computed with its agreement version)."""
+    return kr(round(sum(r["actual"] for r in json.loads(figures)) * 100))
 
 
 def formats_for(role: Role) -> list[tuple[str, str]]:
@@ -51,10 +56,12 @@ def finals_html(f: pd.DataFrame, role: Role) -> str:
              e(r.filename) + ("" if may_fetch(role, r.filename) else
                               ' <span class="badge">med rader: i insynsvyn och controllervyn</span>'),
              f'<code title="{e(r.sha256)}">{e(r.sha256[:16])}…</code>', e(r.by),
+             "–" if r.version is None or pd.isna(r.version) else f"v{int(r.version)}", _stored_actual(r.figures),
              e(f"ersatt av nr {int(r.replaced_by)}" if pd.notna(r.replaced_by) else "gäller")]
             for r in f.itertuples()]
-    return (table(["Nr", "Kvartal", "Presenterad", "Fil", "sha256", "Fastställd av", "Status"], rows,
-                  left={1, 3, 4, 5, 6}) if rows else sub("Ingen rapport är fastställd ännu."))
+    return (table(["Nr", "Kvartal", "Presenterad", "Fil", "sha256", "Fastställd av", "Avtalsversion",
+                   "Utfall i rapporten", "Status"], rows, left={1, 3, 4, 5, 6, 8})
+            if rows else sub("Ingen rapport är fastställd ännu."))
 
 
 class SignoffForm(Form):
