@@ -1,18 +1,28 @@
 """The engine every view reads its figures from: sums computed in the database (:func:`samordning.queries.summary`),
-and the follow-up's own rules (:mod:`samordning.followup`) applied to them. The CLI and the report use it; the
-dashboard is to move onto it (issue 15) — it never holds the ledger's rows, only a few sums per upload and month.
+and the follow-up's own rules (:mod:`samordning.followup`) applied to them. The CLI, the report and the dashboard
+use it; it never holds the ledger's rows, only a few sums per upload and month. :func:`quarter_table` is the
+quarterly table by the same rule (:mod:`samordning.quarters`) without pandas, for ``samordning quarters``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import pandas as pd
-
 from samordning.agreement import Agreement
 from samordning.followup import Figure, Forecast, counted, forecast, key_figures, left_out_summary, quarterly
-from samordning.queries import summary
+from samordning.lazy import pandas as pd
+from samordning.quarters import QuarterRow, advances, quarter_rows, withheld_net
+from samordning.queries import counted_by_quarter, registered_by_quarter, summary, summary_groups, withholding_records
 from samordning.store import Store
+
+
+def quarter_table(store: Store, agreement: Agreement, *, by_area: bool = False) -> list[QuarterRow]:
+    """The rows of :meth:`Figures.quarterly` in plain Python (integer öre), from the same sums and by the same
+    rule, without pandas: what ``samordning quarters`` prints."""
+    net = withheld_net(agreement, withholding_records(store.engine, agreement.id))
+    plan = advances(agreement, registered_by_quarter(store.engine, agreement.id), net)
+    actual = counted_by_quarter(summary_groups(store.engine, agreement), by_area=by_area)
+    return quarter_rows(agreement, plan, net, actual, by_area=by_area)
 
 
 @dataclass(frozen=True)

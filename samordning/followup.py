@@ -11,12 +11,13 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
-import numpy as np
-import pandas as pd
-
-from samordning.agreement import Agreement, quarter_of
+from samordning import quarters as plain
+from samordning.agreement import Agreement
+from samordning.lazy import numpy as np
+from samordning.lazy import pandas as pd
 from samordning.mapping import area_of_codes, sie_dimension
 from samordning.money import format_kr, share_of
+from samordning.quarters import quarter_of_period  # re-exported: the one definition is in quarters
 from samordning.vocabulary import REASONS  # re-exported: defined where the parser can read it lightly
 
 CODE_COLUMNS = ("account", "cost_centre", "activity", "project", "counterpart", "voucher", "text")
@@ -63,14 +64,6 @@ def mapped_codes(rows: pd.DataFrame, dimension: str) -> pd.Series:
     return rows["dimensions"].map(lambda d: d.get(number, "") if isinstance(d, dict) else "").astype(object)
 
 
-def quarter_of_period(period: object) -> str | None:
-    """``"2023-05"`` → ``"2023Q2"``; None for what is not a period."""
-    text = str(period)
-    if len(text) < 7 or not text[:4].isdigit() or not text[5:7].isdigit() or not 1 <= int(text[5:7]) <= 12:
-        return None
-    return f"{text[:4]}Q{(int(text[5:7]) - 1) // 3 + 1}"
-
-
 def counted(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[rows["reason"] == ""]
 
@@ -93,28 +86,28 @@ def left_out_summary(rows: pd.DataFrame) -> pd.DataFrame:
 # -- advances -----------------------------------------------------------------------------------
 
 def advance_plan(agreement: Agreement) -> pd.DataFrame:
-    """The planned advances (§6) per quarter of the validity period, in öre."""
-    plan = dict.fromkeys(agreement.quarters, 0)
-    due: dict[str, dt.date] = {}
-    for advance in agreement.advances:
-        quarter = quarter_of(advance.due)
-        if quarter in plan:
-            plan[quarter] += agreement.advance_ore(advance)
-            due.setdefault(quarter, advance.due)
+    """The planned advances (§6) per quarter of the validity period, in öre (:func:`samordning.quarters.planned`)."""
+    plan = plain.planned(agreement)
     return pd.DataFrame({
-        "quarter": list(plan),
-        "due": [due.get(q) for q in plan],
-        "advance_ore": pd.array(list(plan.values()), dtype="int64"),
+        "quarter": [q for q, _, _ in plan],
+        "due": [due for _, due, _ in plan],
+        "advance_ore": pd.array([ore for _, _, ore in plan], dtype="int64"),
     })
 
 
 # -- the quarterly table ------------------------------------------------------------------------
 
-def _quarter_within(agreement: Agreement, day: object) -> str:
-    """The quarter of a date, moved into the validity period (a date before it counts in the first quarter,
-    after it in the last)."""
-    quarter = quarter_of(pd.Timestamp(day).date())  # type: ignore[arg-type]
-    return min(max(quarter, agreement.quarters[0]), agreement.quarters[-1])
+def _withholdings(withholdings: pd.DataFrame | None) -> list[tuple[str, int, object, object]]:
+    if withholdings is None or withholdings.empty:
+        return []
+    return [(w.area, int(w.amount_ore), w.withheld_on, w.released_on) for w in withholdings.itertuples()]
+
+
+def _registered(payments: pd.DataFrame | None) -> dict[str, int]:
+    """Öre registered per quarter, for the quarters with a registered payment."""
+    if payments is None or not len(payments):
+        return {}
+    return {str(q): int(v) for q, v in payments.groupby("quarter")["amount_ore"].sum().items()}
 
 
 def withheld_by_quarter(agreement: Agreement, withholdings: pd.DataFrame | None) -> pd.Series:
@@ -124,36 +117,21 @@ def withheld_by_quarter(agreement: Agreement, withholdings: pd.DataFrame | None)
 
     Net öre withheld per (quarter, area) — positive: held back in that quarter, negative: released in it.
     """
-    index = pd.MultiIndex.from_product([agreement.quarters, [a.key for a in agreement.areas]],
-                                       names=["quarter", "area"])
-    net = pd.Series(0, index=index, dtype="int64")
-    if withholdings is None or withholdings.empty:
-        return net
-    for w in withholdings.itertuples():
-        net[(_quarter_within(agreement, w.withheld_on), w.area)] += int(w.amount_ore)
-        if w.released_on is not None and not pd.isna(w.released_on):
-            net[(_quarter_within(agreement, w.released_on), w.area)] -= int(w.amount_ore)
-    return net
+    net = plain.withheld_net(agreement, _withholdings(withholdings))
+    index = pd.MultiIndex.from_tuples(list(net), names=["quarter", "area"])
+    return pd.Series(list(net.values()), index=index, dtype="int64")
 
 
 def advances(agreement: Agreement, payments: pd.DataFrame | None = None,
              withholdings: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per quarter: the planned advance, the registered (invoiced/paid) amount where any is registered, what was
     withheld (net of releases, :func:`withheld_by_quarter`), and the advance the follow-up uses: the registered
-    amount where it exists, the plan elsewhere (``source``; together ``gross_ore``), minus what was withheld."""
-    plan = advance_plan(agreement)
-    registered = pd.Series(dtype="int64")
-    if payments is not None and len(payments):
-        registered = payments.groupby("quarter")["amount_ore"].sum().astype("int64")
-    has = plan["quarter"].isin(registered.index).to_numpy()
-    plan["planned_ore"] = plan["advance_ore"]
-    plan["registered_ore"] = plan["quarter"].map(registered).astype("Int64")
-    plan["gross_ore"] = plan["registered_ore"].where(has, plan["planned_ore"]).astype("int64")
-    held = withheld_by_quarter(agreement, withholdings).groupby(level="quarter").sum()
-    plan["withheld_ore"] = plan["quarter"].map(held).fillna(0).astype("int64")
-    plan["advance_ore"] = plan["gross_ore"] - plan["withheld_ore"]
-    plan["source"] = ["registrerad" if h else "plan" for h in has]
-    return plan
+    amount where it exists, the plan elsewhere (``source``; together ``gross_ore``), minus what was withheld.
+    The rule is :func:`samordning.quarters.advances`; this is its frame."""
+    rows = plain.advances(agreement, _registered(payments), plain.withheld_net(agreement, _withholdings(withholdings)))
+    frame = pd.DataFrame({c: [getattr(r, c) for r in rows] for c in plain.ADVANCE_COLUMNS})
+    return frame.astype({**dict.fromkeys(["advance_ore", "planned_ore", "gross_ore", "withheld_ore"], "int64"),
+                         "registered_ore": "Int64"})
 
 
 def quarterly(agreement: Agreement, rows: pd.DataFrame, *, by_area: bool = False,
@@ -164,39 +142,17 @@ def quarterly(agreement: Agreement, rows: pd.DataFrame, *, by_area: bool = False
     payment where one is registered, else the plan, minus what was withheld); an area's advance is its share of
     the quarter's advance before withholding, minus what was withheld from that area. Variance = advance −
     actual; balance = advances so far − actuals so far (§6: what is left is paid back at the end).
+    The rule is :func:`samordning.quarters.quarter_rows`; this is its frame.
     """
-    plan = advances(agreement, payments, withholdings)
     used = counted(rows)
-    if by_area:
-        keys = [a.key for a in agreement.areas]
-        index = pd.MultiIndex.from_product([agreement.quarters, keys], names=["quarter", "area"])
-
-        def per_area(column: str) -> pd.Series:
-            return pd.Series([agreement.area_shares_ore(int(ore))[k] for ore in plan[column] for k in keys],
-                             index=index, dtype="int64")
-
-        withheld_ore = withheld_by_quarter(agreement, withholdings).reindex(index).astype("int64")
-        advance, planned = per_area("gross_ore") - withheld_ore, per_area("planned_ore")
-        source = pd.Series([s for s in plan["source"] for _ in keys], index=index)
-        actual = used.groupby(["quarter", "area"])["amount_ore"].sum()
-    else:
-        index = pd.Index(agreement.quarters, name="quarter")
-
-        def column(name: str) -> pd.Series:
-            return pd.Series(plan[name].to_numpy(), index=index)
-
-        advance, planned, source = column("advance_ore"), column("planned_ore"), column("source")
-        withheld_ore = column("withheld_ore")
-        actual = used.groupby("quarter")["amount_ore"].sum()
-    actual = actual.reindex(index, fill_value=0).astype("int64")
-    table = pd.DataFrame({"planned_ore": planned.astype("int64"), "advance_ore": advance.astype("int64"),
-                          "withheld_ore": withheld_ore.astype("int64"), "source": source, "actual_ore": actual},
-                         index=index)
-    table["variance_ore"] = table["advance_ore"] - table["actual_ore"]
-    group = table.groupby(level="area") if by_area else table
-    table["balance_ore"] = group["variance_ore"].cumsum().astype("int64")
-    table["utilisation"] = (table["actual_ore"] / table["advance_ore"].where(table["advance_ore"] > 0)).astype(float)
-    return table.reset_index()
+    actual = used.groupby(["quarter", "area"] if by_area else "quarter")["amount_ore"].sum()
+    net = plain.withheld_net(agreement, _withholdings(withholdings))
+    plan = plain.advances(agreement, _registered(payments), net)
+    table = plain.quarter_rows(agreement, plan, net, actual.to_dict(), by_area=by_area)
+    columns = [c for c in plain.QUARTER_COLUMNS if by_area or c != "area"]
+    frame = pd.DataFrame({c: [getattr(r, c) for r in table] for c in columns})
+    ints = ["planned_ore", "advance_ore", "withheld_ore", "actual_ore", "variance_ore", "balance_ore"]
+    return frame.astype({**dict.fromkeys(ints, "int64"), "utilisation": float})
 
 
 # -- forecast and key figures -------------------------------------------------------------------
@@ -332,19 +288,11 @@ def quarter_records(agreement: Agreement, table: pd.DataFrame) -> list[dict[str,
     """The quarterly table as JSON-ready records (``samordning quarters --json``; a finalized report's figures).
 
     Amounts are JSON numbers of kronor: the shortest repr of ``öre / 100`` is the exact two-decimal amount for
-    any sum a ledger holds (below 2**53 öre), so the JSON text is exact to the öre.
+    any sum a ledger holds (below 2**53 öre), so the JSON text is exact to the öre (one record:
+    :func:`samordning.quarters.quarter_record`).
     """
-    records = []
-    for row in table.itertuples():
-        record: dict[str, object] = {"quarter": row.quarter}
-        if "area" in table:
-            record["area"] = agreement.area(row.area).name
-        record.update(advance=row.advance_ore / 100, advance_source=row.source, planned=row.planned_ore / 100,
-                      withheld=row.withheld_ore / 100,
-                      actual=row.actual_ore / 100, variance=row.variance_ore / 100, balance=row.balance_ore / 100,
-                      utilisation=None if pd.isna(row.utilisation) else round(float(row.utilisation), 4))
-        records.append(record)
-    return records
+    return [plain.quarter_record(agreement, row, with_area="area" in table)  # type: ignore[arg-type]
+            for row in table.itertuples()]
 
 
 # -- per-area totals and the what-if of a dispute ----------------------------------------------------

@@ -18,14 +18,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
-import pandas as pd
 import sqlalchemy as sa
 
 from samordning import mapping
 from samordning.agreement import Agreement
-from samordning.followup import quarter_of_period
-from samordning.schema import ROW_COLUMNS, ledger_rows, upload_months, uploads
+from samordning.lazy import pandas as pd
+from samordning.quarters import quarter_of_period
+from samordning.schema import ROW_COLUMNS, ledger_rows, payments, upload_months, uploads, withholdings
 
 CHUNK_ROWS = 5_000  # rows fetched at a time: a few MB whatever the size of the ledger
 
@@ -83,13 +84,26 @@ def _mapped_column(agreement: Agreement) -> sa.ColumnElement[str]:
     return mapping.code_expression(dimension, ledger_rows).label("mapped_code")
 
 
-def summary(engine: sa.Engine, agreement: Agreement, *, in_force_only: bool = True) -> pd.DataFrame:
-    """Rows and sums per upload, month, area, account class and reason, computed in the database.
+class Group(NamedTuple):
+    """Rows and their sum in öre for one upload, month, area, account class and reason (:func:`summary_groups`)."""
 
-    Columns: ``upload_id``, ``period`` (None for rows without one), ``quarter``, ``area`` (only where the row
-    counts, as :func:`~samordning.followup.classify` sets it), ``account_class``, ``reason``, ``rows``,
-    ``amount_ore`` (int64) and ``in_force``. Rows of replaced months are left out unless ``in_force_only`` is
-    False. The frame is small (a few rows per upload and month), whatever the size of the ledger.
+    upload_id: int
+    period: str | None
+    area: str | None                  # only where the rows count (reason '')
+    account_class: str
+    reason: str
+    rows: int
+    amount_ore: int
+    in_force: bool
+    quarter: str | None
+
+
+def summary_groups(engine: sa.Engine, agreement: Agreement, *, in_force_only: bool = True) -> list[Group]:
+    """Rows and sums per upload, month, area, account class and reason, computed in the database: a few groups
+    per upload and month, whatever the size of the ledger, in plain Python (:func:`summary` is their frame).
+
+    ``area`` is set only where the rows count, as :func:`~samordning.followup.classify` sets it; rows of replaced
+    months are left out unless ``in_force_only`` is False. Sorted by upload, month, reason and area (None first).
     """
     # First the sums per stored code (the index of migration 0005 covers them in this order for the project
     # column: read in order, no sort; a SIE dimension, "sie:N", is read from the table), then the classification
@@ -110,26 +124,62 @@ def summary(engine: sa.Engine, agreement: Agreement, *, in_force_only: bool = Tr
               .join(uploads, uploads.c.id == upload_months.c.upload_id)
               .where(uploads.c.agreement_id == agreement.id, upload_months.c.replaced_by.is_(None)))
     with engine.connect() as conn:
-        groups = conn.execute(query).all()
-        active = conn.execute(months).all()
-    frame = pd.DataFrame(groups, columns=["upload_id", "period", "area", "account_class", "reason", "rows",
-                                          "amount_ore"])
-    frame["rows"] = [int(v) for v in frame["rows"]]
-    frame = frame.astype({"upload_id": "int64", "rows": "int64", "period": object, "area": object})
-    frame["amount_ore"] = [int(v) for v in frame["amount_ore"]]  # PostgreSQL sums bigint as numeric
-    frame["amount_ore"] = frame["amount_ore"].astype("int64")
-    frame["period"] = frame["period"].where(frame["period"].notna(), None)
-    active_pairs = set(active)
+        found = conn.execute(query).all()
+        active = set(conn.execute(months).all())
     active_uploads = {u for u, _ in active}
-    frame["in_force"] = pd.Series([(u, p) in active_pairs if p is not None else u in active_uploads
-                                   for u, p in zip(frame["upload_id"], frame["period"], strict=True)],
-                                  index=frame.index, dtype=bool)
-    frame["quarter"] = frame["period"].map(lambda p: None if p is None else quarter_of_period(p))
-    frame["area"] = frame["area"].where(frame["reason"] == "", None)
-    if in_force_only:
-        frame = frame.loc[frame["in_force"]]
-    return frame.sort_values(["upload_id", "period", "reason", "area"], na_position="first",
-                             kind="stable").reset_index(drop=True)
+    groups = []
+    for upload_id, period, area_key, klass_key, why, n, ore in found:
+        in_force = (upload_id, period) in active if period is not None else upload_id in active_uploads
+        if in_force or not in_force_only:  # PostgreSQL sums bigint as numeric: int() makes them öre again
+            groups.append(Group(int(upload_id), period, area_key if why == "" else None, klass_key, why, int(n),
+                                int(ore), in_force, None if period is None else quarter_of_period(period)))
+    groups.sort(key=lambda g: (g.upload_id, g.period is not None, g.period or "", g.reason, g.area is not None,
+                               g.area or ""))
+    return groups
+
+
+def summary(engine: sa.Engine, agreement: Agreement, *, in_force_only: bool = True) -> pd.DataFrame:
+    """:func:`summary_groups` as the small frame every figure of the dashboard and the report is computed from.
+
+    Columns: ``upload_id``, ``period`` (None for rows without one), ``area``, ``account_class``, ``reason``,
+    ``rows``, ``amount_ore`` (int64), ``in_force`` and ``quarter``; the columns of classified rows, so the
+    follow-up's functions (quarterly table, forecast, key figures) run on it unchanged.
+    """
+    frame = pd.DataFrame(summary_groups(engine, agreement, in_force_only=in_force_only), columns=list(Group._fields))
+    frame = frame.astype({"upload_id": "int64", "period": object, "area": object, "rows": "int64",
+                          "amount_ore": "int64", "in_force": bool})
+    for name in ("period", "area"):  # None where missing, never NaN (NaN is truthy, and not JSON)
+        frame[name] = frame[name].where(frame[name].notna(), None)
+    return frame
+
+
+def counted_by_quarter(groups: Sequence[Group], *, by_area: bool = False) -> dict[object, int]:
+    """Öre counted as actual per quarter (or per (quarter, area) with ``by_area``), from :func:`summary_groups`:
+    what ``followup.quarterly`` groups from a frame of classified rows or sums."""
+    actual: dict[object, int] = {}
+    for g in groups:
+        if g.reason == "" and g.quarter is not None:
+            key = (g.quarter, g.area) if by_area else g.quarter
+            actual[key] = actual.get(key, 0) + g.amount_ore
+    return actual
+
+
+def registered_by_quarter(engine: sa.Engine, agreement_id: str) -> dict[str, int]:
+    """Öre of the registered payments per quarter (only the quarters with a payment)."""
+    query = (sa.select(payments.c.quarter, sa.func.sum(payments.c.amount_ore))
+             .where(payments.c.agreement_id == agreement_id).group_by(payments.c.quarter))
+    with engine.connect() as conn:
+        return {quarter: int(ore) for quarter, ore in conn.execute(query)}
+
+
+def withholding_records(engine: sa.Engine, agreement_id: str) -> list[tuple[str, int, object, object]]:
+    """Each withholding as (area, amount_ore, withheld_on, released_on), in the order they were made."""
+    query = (sa.select(withholdings.c.area, withholdings.c.amount_ore, withholdings.c.withheld_on,
+                       withholdings.c.released_on)
+             .where(withholdings.c.agreement_id == agreement_id).order_by(withholdings.c.id))
+    with engine.connect() as conn:
+        return [(area, int(ore), withheld_on, released_on)
+                for area, ore, withheld_on, released_on in conn.execute(query)]
 
 
 # -- rows, streamed --------------------------------------------------------------------------------------

@@ -9,12 +9,13 @@ both stores behave alike; tests/test_integrity.py keeps the numbers in step with
 from __future__ import annotations
 
 import datetime as dt
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from samordning.errors import Problem, SamordningError
-from samordning.ingest.values import MAX_AMOUNT_ORE  # one bound for a cell of an export and a typed amount
 from samordning.money import format_kr
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # One amount (a payment, a withholding) and an agreement's payments or withholdings together stay within
 # ±10^12 kr: a thousand times any agreement's size, and ten thousand times below where a sum of int64 öre
@@ -46,24 +47,40 @@ def user(value: str | None) -> str:
     return text(value, "användarnamnet", NAME_LEN)
 
 
+def max_amount_ore() -> int:
+    """The bound of a single amount: the importer's for a cell of an export (imported when a change is checked,
+    not when the store is opened: it loads the importer)."""
+    from samordning.ingest.values import MAX_AMOUNT_ORE
+
+    return MAX_AMOUNT_ORE
+
+
+def __getattr__(name: str) -> int:
+    """``rules.MAX_AMOUNT_ORE``, read from the importer when asked for (PEP 562)."""
+    if name == "MAX_AMOUNT_ORE":
+        return max_amount_ore()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def amount(ore: int, what: str) -> int:
-    """A payment or withholding: more than 0 kr and at most :data:`MAX_AMOUNT_ORE`."""
-    ore = int(ore)
+    """A payment or withholding: more than 0 kr and at most :func:`max_amount_ore`."""
+    ore, limit = int(ore), max_amount_ore()
     if ore <= 0:
         raise SamordningError(f"{what.capitalize()} måste vara större än 0 kr (angivet: "
                               f"{format_kr(ore, ore_precision=True)}).")
-    if ore > MAX_AMOUNT_ORE:
+    if ore > limit:
         raise SamordningError(f"{what.capitalize()} {format_kr(ore)} är orimligt stort; högst "
-                              f"{format_kr(MAX_AMOUNT_ORE)} kan registreras.")
+                              f"{format_kr(limit)} kan registreras.")
     return ore
 
 
 def total(stored_ore: int, added_ore: int, what: str) -> None:
-    """Refuse an amount that would take the agreement's stored total past :data:`MAX_AMOUNT_ORE` (so no sum
+    """Refuse an amount that would take the agreement's stored total past :func:`max_amount_ore` (so no sum
     of stored amounts can wrap)."""
-    if int(stored_ore) + int(added_ore) > MAX_AMOUNT_ORE:
+    limit = max_amount_ore()
+    if int(stored_ore) + int(added_ore) > limit:
         raise SamordningError(f"{what.capitalize()} för avtalet skulle tillsammans bli orimligt stora (över "
-                              f"{format_kr(MAX_AMOUNT_ORE)}); inget har sparats.")
+                              f"{format_kr(limit)}); inget har sparats.")
 
 
 def date(value: dt.date | None, what: str, *, not_before: dt.date | None = None,

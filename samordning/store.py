@@ -20,11 +20,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import sqlalchemy as sa
 
 from samordning import migrate, rules, storage_errors
 from samordning.errors import SamordningError
+from samordning.lazy import pandas as pd
 from samordning.queries import in_force_condition
 from samordning.schema import (  # noqa: F401  (re-exported: the tables were defined here before)
     ROW_COLUMNS,

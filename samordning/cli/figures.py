@@ -26,18 +26,21 @@ if TYPE_CHECKING:
 
 def cmd_quarters(args: argparse.Namespace) -> int:
     from samordning.agreement import quarter_label
-    from samordning.figures import Figures
-    from samordning.followup import quarter_records
+    from samordning.figures import quarter_table  # the dashboard's and the report's rule, without pandas
     from samordning.money import format_kr
+    from samordning.quarters import quarter_record
 
     agreement = agreement_of(args)
-    table = Figures.load(store_of(args), agreement).quarterly(by_area=args.by_area)
     if args.by_year:
-        return _print_years(agreement, table, args)
+        from samordning.figures import Figures  # the years are summed from the quarterly frame
+
+        return _print_years(agreement, Figures.load(store_of(args), agreement).quarterly(by_area=args.by_area), args)
+    table = quarter_table(store_of(args), agreement, by_area=args.by_area)
     if args.json:
-        print(json.dumps(quarter_records(agreement, table), ensure_ascii=False, indent=2))
+        print(json.dumps([quarter_record(agreement, row, with_area=args.by_area) for row in table],
+                         ensure_ascii=False, indent=2))
         return 0
-    for row in table.itertuples():
+    for row in table:
         area = f" {agreement.area(row.area).name}" if args.by_area else ""
         print(f"{quarter_label(row.quarter)}{area}: förskott {format_kr(row.advance_ore)}, "
               f"utfall {format_kr(row.actual_ore)}, avvikelse {format_kr(row.variance_ore)}, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from samordning.cli.common import agreement_of, area, kronor, print_json, quarter, store_of
@@ -131,14 +131,34 @@ def cmd_rows(args: argparse.Namespace) -> int:
     } for r in rows)
     if args.json:
         first = True
-        for record in records:
-            item = json.dumps(record, ensure_ascii=False, indent=2, allow_nan=False)
-            sys.stdout.write(("[\n  " if first else ",\n  ") + item.replace("\n", "\n  "))
+        for item in _json_items(records):
+            sys.stdout.write(("[\n  " if first else ",\n  ") + item)
             first = False
         sys.stdout.write("[]\n" if first else "\n]\n")
         return 0
     _print_rows(records)
     return 0
+
+
+def _json_items(records: Iterable[dict]) -> Iterator[str]:
+    """Each record as ``json.dumps(record, ensure_ascii=False, indent=2, allow_nan=False)`` writes it, indented once
+    more (an item of the array): the same text, each value encoded by json's own C functions (``indent`` sends
+    all of ``dumps`` through its pure-Python encoder, which took two thirds of ``rows --json``'s time)."""
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+    string = json.encoder.encode_basestring  # what ``encode`` gives a str (ensure_ascii=False), without its checks
+
+    def value(v: object) -> str:
+        kind = type(v)
+        if kind is str:
+            return string(v)
+        if v is None:
+            return "null"
+        if kind is int:
+            return int.__repr__(v)  # type: ignore[arg-type]
+        return encode(v)  # floats (NaN refused), booleans
+
+    for record in records:
+        yield "{\n" + ",\n".join(f"    {string(key)}: {value(v)}" for key, v in record.items()) + "\n  }"
 
 
 def _print_rows(records: Iterable[dict]) -> None:
