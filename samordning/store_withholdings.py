@@ -9,11 +9,11 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable
 
-import pandas as pd
 import sqlalchemy as sa
 
 from samordning import rules
 from samordning.errors import SamordningError
+from samordning.lazy import pandas as pd
 from samordning.schema import withholdings
 
 

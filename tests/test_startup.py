@@ -75,7 +75,7 @@ def _demo_with_money(url: str, agreement: Agreement, folder: Path) -> Store:
                           withheld_on=dt.date(2023, 8, 15), cap_ore=132_975_000, clause="§10", user="c")
     wid = store.add_withholding(agreement_id=agreement.id, area="arbete", amount_ore=10_000_000, reason="Tvist",
                                 withheld_on=dt.date(2023, 2, 1), cap_ore=132_975_000, clause="§10", user="c")
-    store.release_withholding(agreement.id, wid, dt.date(2023, 5, 10))
+    store.release_withholding(agreement.id, wid, dt.date(2023, 5, 10), user="c")
     return store
 
 
