@@ -35,11 +35,14 @@ def insert_rows(conn: sa.engine.Connection, upload_id: int, rows: pd.DataFrame) 
     """Insert an upload's ledger rows (the :data:`~samordning.schema.STORED_COLUMNS` of ``rows``)."""
     sqlite = conn.dialect.name == "sqlite"
     columns = _columns(rows, sqlite)
+    if columns["dimensions"] is None:  # no row has any: the column's NULL default, not a parameter per row
+        del columns["dimensions"]
     marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    names = ", ".join(["upload_id", *STORED_COLUMNS])
-    sql = f"INSERT INTO ledger_rows ({names}) VALUES ({', '.join([marker] * (len(STORED_COLUMNS) + 1))})"
+    # the upload's id (an int from the database) is written into the statement, not bound on every row
+    sql = (f"INSERT INTO ledger_rows (upload_id, {', '.join(columns)}) "
+           f"VALUES ({int(upload_id)}, {', '.join([marker] * len(columns))})")
     if not sqlite:
-        _insert(conn, sql, upload_id, columns, len(rows))
+        _insert(conn, sql, list(columns.values()), len(rows))
         return
     cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
@@ -47,17 +50,17 @@ def insert_rows(conn: sa.engine.Connection, upload_id: int, rows: pd.DataFrame) 
         indexes = _indexes_to_rebuild(conn, len(rows))
         for name, _ in indexes:
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
-        _insert(conn, sql, upload_id, columns, len(rows))
+        _insert(conn, sql, list(columns.values()), len(rows))
         for _, create in indexes:
             conn.exec_driver_sql(create)
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
 
 
-def _insert(conn: sa.engine.Connection, sql: str, upload_id: int, columns: list[np.ndarray], count: int) -> None:
+def _insert(conn: sa.engine.Connection, sql: str, columns: list[np.ndarray], count: int) -> None:
     for start in range(0, count, CHUNK):
-        chunk = [column[start:start + CHUNK].tolist() for column in columns]
-        conn.exec_driver_sql(sql, list(zip([upload_id] * len(chunk[0]), *chunk, strict=True)))
+        conn.exec_driver_sql(sql, list(zip(*[column[start:start + CHUNK].tolist() for column in columns],
+                                           strict=True)))
 
 
 def _indexes_to_rebuild(conn: sa.engine.Connection, adding: int) -> list[tuple[str, str]]:
@@ -71,28 +74,27 @@ def _indexes_to_rebuild(conn: sa.engine.Connection, adding: int) -> list[tuple[s
     return [(str(name), str(create)) for name, create in found]
 
 
-def _columns(rows: pd.DataFrame, sqlite: bool) -> list[np.ndarray]:
+def _columns(rows: pd.DataFrame, sqlite: bool) -> dict[str, np.ndarray | None]:
     """Each stored column as an array whose ``tolist()`` gives what the driver binds: Python ints and
     strings, None for a missing value, a booking date as ISO text on SQLite (as SQLAlchemy's Date stores it
-    there), SIE dimensions as JSON text (NULL for a row without any)."""
-    out = []
+    there), SIE dimensions as JSON text (NULL for a row without any; None for the column when no row has
+    any)."""
+    out: dict[str, np.ndarray | None] = {}
     for name in STORED_COLUMNS:
+        column = rows.get(name)
         if name == "dimensions":
-            out.append(_dimensions(rows))
-            continue
-        column = rows[name]
-        if column.dtype.kind in "iu":
-            out.append(column.to_numpy())
-            continue
-        if name == "booking_date" and sqlite:
-            out.append(_per_distinct(column, lambda d: d.isoformat()))
-            continue
-        values = column.to_numpy(dtype=object)
-        missing = pd.isna(values)
-        if missing.any():
-            values = values.copy()
-            values[missing] = None
-        out.append(values)
+            out[name] = _dimensions(column)
+        elif column.dtype.kind in "iu":  # type: ignore[union-attr]
+            out[name] = column.to_numpy()  # type: ignore[union-attr]
+        elif name == "booking_date" and sqlite:
+            out[name] = _per_distinct(column, lambda d: d.isoformat())  # type: ignore[arg-type]
+        else:
+            values = column.to_numpy(dtype=object)  # type: ignore[union-attr]
+            missing = pd.isna(values)
+            if missing.any():
+                values = values.copy()
+                values[missing] = None
+            out[name] = values
     return out
 
 
@@ -105,11 +107,14 @@ def _per_distinct(column: pd.Series, convert: object) -> np.ndarray:
     return distinct[codes]
 
 
-def _dimensions(rows: pd.DataFrame) -> np.ndarray:
-    out = np.full(len(rows), None, dtype=object)
-    if "dimensions" not in rows or not rows["dimensions"].notna().any():
-        return out
-    for i, d in enumerate(rows["dimensions"].tolist()):
-        if d and isinstance(d, dict):
-            out[i] = json.dumps(d, ensure_ascii=False)
+def _dimensions(column: pd.Series | None) -> np.ndarray | None:
+    """Each row's SIE dimensions as JSON text (None for a row without any), or None when no row has any."""
+    if column is None:
+        return None
+    found = [(i, json.dumps(d, ensure_ascii=False)) for i, d in enumerate(column.tolist()) if d and isinstance(d, dict)]
+    if not found:
+        return None
+    out = np.full(len(column), None, dtype=object)
+    for i, text in found:
+        out[i] = text
     return out

@@ -232,13 +232,14 @@ class _Values:
     bad_amount: pd.Series
     unreadable: list[tuple[pd.Series, str, str]]
     empty: dict[str, np.ndarray]         # each code column: which codes are "" (known per distinct cell)
+    day: pd.Series                       # the booking date as a date (None for none)
 
     def rows(self, keep: np.ndarray) -> _Values:
         """Only the rows ``keep`` (a boolean array)."""
         return _Values(self.amount[keep], self.booking_date[keep], self.period[keep],
                        {name: code[keep] for name, code in self.codes.items()}, self.bad_date[keep],
                        self.bad_amount[keep], [(mask[keep], name, message) for mask, name, message in self.unreadable],
-                       {name: empty[keep] for name, empty in self.empty.items()})
+                       {name: empty[keep] for name, empty in self.empty.items()}, self.day[keep])
 
 
 def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index: int,
@@ -313,7 +314,7 @@ def _parse_values(frame: pd.DataFrame, mapping: dict[str, int]) -> _Values:
         credit, bad_c = _amounts(frame, mapping, "credit", unreadable)
         amount = (debit.fillna(0) - credit.fillna(0)).where(debit.notna() | credit.notna())
         bad_amount = bad_d | bad_c
-    booking_date, bad_date, period = by_distinct(_column(frame, mapping, "booking_date"), _dates)
+    booking_date, bad_date, period, day = by_distinct(_column(frame, mapping, "booking_date"), _dates)
     unreadable.append((bad_date, "booking_date", "datumet kan inte läsas"))
     if "period" in mapping:
         from_period, bad_period = by_distinct(_column(frame, mapping, "period"), parse_periods)
@@ -322,16 +323,17 @@ def _parse_values(frame: pd.DataFrame, mapping: dict[str, int]) -> _Values:
     codes, empty = _split_names({name: by_distinct(_column(frame, mapping, name),
                                                    _code_and_name if name in _NAMED_CODES else _code)
                                  for name in _CODES})
-    return _Values(amount, booking_date, period, codes, bad_date, bad_amount, unreadable, empty)
+    return _Values(amount, booking_date, period, codes, bad_date, bad_amount, unreadable, empty, day)
 
 
-def _dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Booking dates (datetime64), the cells that are not dates, and each date's month ("2023-02", None for
-    no date)."""
+def _dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Booking dates (datetime64), the cells that are not dates, each date's month ("2023-02", None for no
+    date) and the date as a ``datetime.date`` (None for none)."""
     booking_date, bad_date = parse_dates(values)
     month = (booking_date.dt.year * 100 + booking_date.dt.month).astype("Int64")
     period = month.map({m: f"{m // 100:04d}-{m % 100:02d}" for m in month.dropna().unique()}).astype(object)
-    return booking_date, bad_date, period.where(booking_date.notna(), None)
+    day = booking_date.dt.date.astype(object).where(booking_date.notna(), None)
+    return booking_date, bad_date, period.where(booking_date.notna(), None), day
 
 
 def _code(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -435,7 +437,7 @@ def _ledger_rows(sheet: str, frame: pd.DataFrame, values: _Values, is_total: pd.
     rows = pd.DataFrame({
         "sheet": sheet,
         "excel_row": frame.index.to_numpy(dtype="int64"),
-        "booking_date": values.booking_date.dt.date.astype(object).where(values.booking_date.notna(), None),
+        "booking_date": values.day,
         "period": values.period,
         **values.codes,
         "amount_ore": values.amount.fillna(0).astype("int64"),
