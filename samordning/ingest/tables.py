@@ -433,15 +433,22 @@ def _refuse_unreadable(file: str, sheet: str, frame: pd.DataFrame, values: _Valu
 
 
 def _ledger_rows(sheet: str, frame: pd.DataFrame, values: _Values, is_total: pd.Series) -> pd.DataFrame:
-    """The rows in the canonical :data:`COLUMNS`, amounts as int64 öre."""
-    rows = pd.DataFrame({
+    """The rows in the canonical :data:`COLUMNS`, amounts as int64 öre: one frame built in place from the
+    columns' arrays (no copies: a million rows)."""
+    count = len(frame)
+    index = pd.RangeIndex(count)
+
+    def same(column: pd.Series) -> pd.Series:  # the column renumbered from 0, its array and dtype kept
+        return pd.Series(column.to_numpy(), index=index, dtype=column.dtype, copy=False)
+
+    data = {
         "sheet": sheet,
         "excel_row": frame.index.to_numpy(dtype="int64"),
-        "booking_date": values.day,
-        "period": values.period,
-        **values.codes,
-        "amount_ore": values.amount.fillna(0).astype("int64"),
+        "booking_date": same(values.day),
+        "period": same(values.period),
+        **{name: same(code) for name, code in values.codes.items()},
+        "amount_ore": values.amount.fillna(0).to_numpy(dtype="int64"),
         "row_kind": np.where(is_total, "total", "data"),
         "dimensions": None,
-    }).reset_index(drop=True)
-    return rows[list(COLUMNS)]
+    }
+    return pd.DataFrame({name: data[name] for name in COLUMNS}, index=index, copy=False)
