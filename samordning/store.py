@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from samordning import migrate, rules, storage_errors
+from samordning import ledger_insert, migrate, rules, storage_errors
 from samordning.errors import SamordningError
 from samordning.lazy import pandas as pd
 from samordning.queries import in_force_condition
@@ -156,7 +155,7 @@ class Store(WithholdingStore):
                 content=content, summary=json.dumps(summary or {}, ensure_ascii=False),
             )).inserted_primary_key[0])
             if len(rows):
-                self._insert_rows(conn, upload_id, rows)
+                ledger_insert.insert_rows(conn, upload_id, rows)
             replaced = self._take_months(conn, agreement_id, upload_id, months)
             if months:
                 conn.execute(upload_months.insert(), [{"upload_id": upload_id, "period": m} for m in months])
@@ -165,25 +164,6 @@ class Store(WithholdingStore):
             conn.execute(upload_events.insert().values(upload_id=upload_id, action="imported", detail=detail,
                                                        by=user, at=_now()))
         return upload_id, replaced
-
-    @staticmethod
-    def _insert_rows(conn: sa.engine.Connection, upload_id: int, rows: pd.DataFrame) -> None:
-        """Insert ledger rows with the driver's own executemany: plain tuples, no per-row dicts or SQL
-        compilation (five times faster than a Core insert of records on 200 000 rows)."""
-        sqlite = conn.dialect.name == "sqlite"
-        columns = []
-        for name in ROW_COLUMNS:
-            values = rows[name].astype(object).where(rows[name].notna(), None)
-            if name == "booking_date" and sqlite:  # stored as SQLAlchemy's Date stores it on SQLite: ISO text
-                values = values.map(lambda d: None if d is None else d.isoformat())
-            columns.append(values.tolist())
-        # SIE dimensions as JSON text; only the rows that have any are serialised (NULL for the others).
-        kept = rows["dimensions"].tolist() if "dimensions" in rows else itertools.repeat(None, len(rows))
-        columns.append([json.dumps(d, ensure_ascii=False) if d and isinstance(d, dict) else None for d in kept])
-        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        names = ", ".join(["upload_id", *STORED_COLUMNS])
-        sql = f"INSERT INTO ledger_rows ({names}) VALUES ({', '.join([marker] * (len(STORED_COLUMNS) + 1))})"
-        conn.exec_driver_sql(sql, list(zip(itertools.repeat(upload_id), *columns)))
 
     def months_in_force(self, agreement_id: str, months: list[str]) -> dict[str, list[int]]:
         """For each of ``months``, the uploads whose rows of that month are in force now."""

@@ -14,6 +14,7 @@ as a Python object per cell. Where ``os.fork`` does not exist (Windows), the rea
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import faulthandler
 import os
 import pickle
@@ -45,6 +46,7 @@ def run(filename: str, read: Callable[[], T]) -> T:
     """``read()`` in a forked child with memory and time limits; its result, or its refusal raised here."""
     if not hasattr(os, "fork"):
         return read()
+    _give_back_memory()
     receive, send = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
@@ -69,6 +71,13 @@ def run(filename: str, read: Callable[[], T]) -> T:
         timer.cancel()
         _, status = os.waitpid(pid, 0)
     return _result(filename, outcome, status, timed_out.is_set())
+
+
+def _give_back_memory() -> None:
+    """Hand the caller's freed heap back to the system (glibc's ``malloc_trim``) before forking: the child
+    starts with what the caller holds, not with what an earlier import left freed but mapped."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _kill(pid: int, flag: threading.Event | None) -> None:
@@ -150,9 +159,10 @@ def pack_frame(frame: pd.DataFrame, *, text: tuple[str, ...] = (), clean: Cleane
     changed = 0
     for name in frame.columns:
         column = frame[name]
-        if column.dtype.kind in "biufM":
+        found = None if column.dtype.kind in "biufM" else _codes(column)
+        if found is None and column.dtype.kind in "biufM":
             columns[name] = ("array", column.to_numpy(), column.dtype)
-        elif not _hashable(column) or column.iloc[:1000].nunique() > 500:
+        elif found is None:
             # nearly unique, codes would cost more than they save; or values such as a SIE row's dimensions
             # (a dict), which have no codes
             values = column.to_numpy(dtype=object)
@@ -161,20 +171,27 @@ def pack_frame(frame: pd.DataFrame, *, text: tuple[str, ...] = (), clean: Cleane
                 changed += 0 if hits is None else int(hits.sum())
             columns[name] = ("array", values, column.dtype)
         else:
-            codes, uniques = pd.factorize(column, use_na_sentinel=True)
-            distinct = np.empty(len(uniques) + 1, dtype=object)
-            distinct[:-1] = np.asarray(uniques, dtype=object)
-            distinct[-1] = None  # code -1 (a missing value) picks the last entry
+            codes, distinct = found
             if clean is not None and name in text:
                 distinct, hits = clean(distinct)
                 changed += 0 if hits is None else int(np.isin(codes, np.flatnonzero(hits)).sum())
-            columns[name] = ("codes", (codes.astype(np.int32), distinct), column.dtype)
+            columns[name] = ("codes", (codes, distinct), column.dtype)
     return {"index": frame.index, "columns": columns}, changed
 
 
-def _hashable(column: pd.Series) -> bool:
-    first = column.first_valid_index()
-    return first is None or not isinstance(column[first], dict | list | set)
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """A column as int32 codes into its distinct values (the last one None, for code -1: a missing value);
+    None for a column of nearly unique values, or of values that have no codes (a dict)."""
+    try:
+        if column.iloc[:1000].nunique() > 500:
+            return None
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    except TypeError:  # unhashable: a SIE row's dimensions
+        return None
+    distinct = np.empty(len(uniques) + 1, dtype=object)
+    distinct[:-1] = np.asarray(uniques, dtype=object)
+    distinct[-1] = None  # code -1 (a missing value) picks the last entry
+    return codes.astype(np.int32), distinct
 
 
 def unpack_frame(packed: dict[str, object]) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from samordning.ingest.values import (
     MAX_AMOUNT_ORE,
     as_code,
     blank,
+    by_distinct,
     parse_dates,
     parse_periods,
     read_amounts,
@@ -230,12 +231,15 @@ class _Values:
     bad_date: pd.Series
     bad_amount: pd.Series
     unreadable: list[tuple[pd.Series, str, str]]
+    empty: dict[str, np.ndarray]         # each code column: which codes are "" (known per distinct cell)
+    day: pd.Series                       # the booking date as a date (None for none)
 
     def rows(self, keep: np.ndarray) -> _Values:
         """Only the rows ``keep`` (a boolean array)."""
         return _Values(self.amount[keep], self.booking_date[keep], self.period[keep],
                        {name: code[keep] for name, code in self.codes.items()}, self.bad_date[keep],
-                       self.bad_amount[keep], [(mask[keep], name, message) for mask, name, message in self.unreadable])
+                       self.bad_amount[keep], [(mask[keep], name, message) for mask, name, message in self.unreadable],
+                       {name: empty[keep] for name, empty in self.empty.items()}, self.day[keep])
 
 
 def _parse_table(file: str, sheet: str, cells: list[list[object]], header_index: int,
@@ -283,9 +287,12 @@ def _frame(cells: list[list[object]], header_index: int) -> pd.DataFrame:
     """The cells below the header as a frame of objects, indexed by Excel row number."""
     width = len(cells[header_index])
     body = cells[header_index + 1:]
-    if any(len(r) != width for r in body):  # calamine gives rectangular rows; CSV rows may differ
+    if set(map(len, body)) - {width}:  # calamine gives rectangular rows; CSV rows may differ
         body = [r + [None] * (width - len(r)) if len(r) < width else r[:width] for r in body]
-    frame = pd.DataFrame(body, columns=range(width), dtype=object)
+    grid = np.empty((len(body), width), dtype=object)
+    if body:
+        grid[:] = body  # numpy copies the cell references in C (a frame built from lists is twice as slow)
+    frame = pd.DataFrame(grid, columns=range(width), dtype=object, copy=False)
     frame.index = pd.RangeIndex(header_index + 2, header_index + 2 + len(frame))
     return frame
 
@@ -307,61 +314,94 @@ def _parse_values(frame: pd.DataFrame, mapping: dict[str, int]) -> _Values:
         credit, bad_c = _amounts(frame, mapping, "credit", unreadable)
         amount = (debit.fillna(0) - credit.fillna(0)).where(debit.notna() | credit.notna())
         bad_amount = bad_d | bad_c
-    booking_date, bad_date = parse_dates(_column(frame, mapping, "booking_date"))
+    booking_date, bad_date, period, day = by_distinct(_column(frame, mapping, "booking_date"), _dates)
     unreadable.append((bad_date, "booking_date", "datumet kan inte läsas"))
-    month = (booking_date.dt.year * 100 + booking_date.dt.month).astype("Int64")
-    period = month.map({m: f"{m // 100:04d}-{m % 100:02d}" for m in month.dropna().unique()}).astype(object)
-    period = period.where(booking_date.notna(), None)
     if "period" in mapping:
-        from_period, bad_period = parse_periods(_column(frame, mapping, "period"))
+        from_period, bad_period = by_distinct(_column(frame, mapping, "period"), parse_periods)
         unreadable.append((bad_period & booking_date.isna(), "period", "perioden kan inte läsas"))
         period = period.where(period.notna(), from_period)
-    codes = _split_names({name: as_code(_column(frame, mapping, name)) for name in _CODES})
-    return _Values(amount, booking_date, period, codes, bad_date, bad_amount, unreadable)
+    codes, empty = _split_names({name: by_distinct(_column(frame, mapping, name),
+                                                   _code_and_name if name in _NAMED_CODES else _code)
+                                 for name in _CODES})
+    return _Values(amount, booking_date, period, codes, bad_date, bad_amount, unreadable, empty, day)
+
+
+def _dates(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Booking dates (datetime64), the cells that are not dates, each date's month ("2023-02", None for no
+    date) and the date as a ``datetime.date`` (None for none)."""
+    booking_date, bad_date = parse_dates(values)
+    month = (booking_date.dt.year * 100 + booking_date.dt.month).astype("Int64")
+    period = month.map({m: f"{m // 100:04d}-{m % 100:02d}" for m in month.dropna().unique()}).astype(object)
+    day = booking_date.dt.date.astype(object).where(booking_date.notna(), None)
+    return booking_date, bad_date, period.where(booking_date.notna(), None), day
+
+
+def _code(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Cells as text (:func:`.values.as_code`), and which of them are ""."""
+    code = as_code(values)
+    return code, code == ""
+
+
+def _code_and_name(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Coding cells as text (:func:`.values.as_code`) split into the code and the name written after it, and
+    which codes are "" and which cells have a name."""
+    code, name = split_code(as_code(values))
+    return code, code == "", name, name != ""
 
 
 def _amounts(frame: pd.DataFrame, mapping: dict[str, int], name: str,
              unreadable: list[tuple[pd.Series, str, str]]) -> tuple[pd.Series, pd.Series]:
     """An amount column in öre, and its cells that are not amounts (unreadable, or beyond the bound), each
     kind added to ``unreadable`` with its message."""
-    amount, bad, too_large = read_amounts(_column(frame, mapping, name))
+    amount, bad, too_large = by_distinct(_column(frame, mapping, name), read_amounts)
     limit = f"{MAX_AMOUNT_ORE // 100:,}".replace(",", " ")
     unreadable += [(bad, name, "beloppet kan inte läsas"),
                    (too_large, name, f"beloppet är orimligt stort (mer än {limit} kr åt något håll)")]
     return amount, bad | too_large
 
 
-def _split_names(codes: dict[str, pd.Series]) -> dict[str, pd.Series]:
+def _split_names(coded: dict[str, tuple[pd.Series, ...]]) -> tuple[dict[str, pd.Series], dict[str, np.ndarray]]:
     """Code cells written with their name ("46362 Köp medicinskt") keep the code as the code; the names become
-    the row's text where the row has none (several joined by "; ")."""
+    the row's text where the row has none (several joined by "; "). ``coded``: each coding column as (code,
+    empty, name, has name) from :func:`_code_and_name`, the others as (code, empty) from :func:`_code`.
+    Returns the codes and which of them are ""."""
+    codes = {column: found[0] for column, found in coded.items()}
+    empty = {column: found[1].to_numpy() for column, found in coded.items()}
     names = pd.Series("", index=codes["text"].index, dtype=object)
+    named = np.zeros(len(names), dtype=bool)
     for column in _NAMED_CODES:
-        codes[column], name = split_code(codes[column])
-        has = (name != "").to_numpy()
+        _, _, name, has_name = coded[column]
+        has = has_name.to_numpy()
         if has.any():
-            joined = names.where(names == "", names + "; ") + name
+            joined = names.where(~named, names + "; ") + name
             names = names.where(~has, joined)
-    codes["text"] = codes["text"].where(codes["text"] != "", names)
-    return codes
+            named |= has
+    if named.any():
+        codes["text"] = codes["text"].where(~empty["text"], names)
+        empty["text"] = empty["text"] & ~named
+    return codes, empty
 
 
 def _blank_rows(frame: pd.DataFrame, mapping: dict[str, int], values: _Values) -> np.ndarray:
     """Rows with nothing in any cell, which are not rows at all: mapped columns are empty when their parsed
     value is, the other columns are looked at once."""
-    empty = [code == "" for code in values.codes.values()]
-    empty += [values.amount.isna() & ~values.bad_amount, values.booking_date.isna() & ~values.bad_date]
+    empty = np.logical_and.reduce(list(values.empty.values()))
+    empty &= (values.amount.isna() & ~values.bad_amount).to_numpy()
+    empty &= (values.booking_date.isna() & ~values.bad_date).to_numpy()
     if "period" in mapping:
-        empty.append(blank(frame[mapping["period"]]))
-    empty += [blank(frame[c]) for c in frame.columns if c not in mapping.values()]
-    return pd.concat(empty, axis=1).all(axis=1).to_numpy()
+        empty &= blank(frame[mapping["period"]]).to_numpy()
+    for c in frame.columns:
+        if c not in mapping.values() and empty.any():
+            empty &= blank(frame[c]).to_numpy()
+    return empty
 
 
 def _total_rows(frame: pd.DataFrame, values: _Values) -> pd.Series:
     """A total row: an amount with no date, period or coding, or, among rows without a date/period or an
     account, a cell starting with Summa/Totalt (a transaction whose text begins "Summa" is still one)."""
-    codes = {name: code for name, code in values.codes.items() if name != "text"}
-    no_coding = pd.concat([code == "" for code in codes.values()], axis=1).all(axis=1) & values.period.isna()
-    candidates = frame[(values.period.isna() | (codes["account"] == "")).to_numpy()]
+    no_period = values.period.isna().to_numpy()
+    no_coding = np.logical_and.reduce([e for name, e in values.empty.items() if name != "text"]) & no_period
+    candidates = frame[no_period | values.empty["account"]]
     says_total = pd.Series(False, index=frame.index)
     if len(candidates):
         says_total[candidates.index] = pd.concat(
@@ -393,15 +433,22 @@ def _refuse_unreadable(file: str, sheet: str, frame: pd.DataFrame, values: _Valu
 
 
 def _ledger_rows(sheet: str, frame: pd.DataFrame, values: _Values, is_total: pd.Series) -> pd.DataFrame:
-    """The rows in the canonical :data:`COLUMNS`, amounts as int64 öre."""
-    rows = pd.DataFrame({
+    """The rows in the canonical :data:`COLUMNS`, amounts as int64 öre: one frame built in place from the
+    columns' arrays (no copies: a million rows)."""
+    count = len(frame)
+    index = pd.RangeIndex(count)
+
+    def same(column: pd.Series) -> pd.Series:  # the column renumbered from 0, its array and dtype kept
+        return pd.Series(column.to_numpy(), index=index, dtype=column.dtype, copy=False)
+
+    data = {
         "sheet": sheet,
         "excel_row": frame.index.to_numpy(dtype="int64"),
-        "booking_date": values.booking_date.dt.date.astype(object).where(values.booking_date.notna(), None),
-        "period": values.period,
-        **values.codes,
-        "amount_ore": values.amount.fillna(0).astype("int64"),
+        "booking_date": same(values.day),
+        "period": same(values.period),
+        **{name: same(code) for name, code in values.codes.items()},
+        "amount_ore": values.amount.fillna(0).to_numpy(dtype="int64"),
         "row_kind": np.where(is_total, "total", "data"),
         "dimensions": None,
-    }).reset_index(drop=True)
-    return rows[list(COLUMNS)]
+    }
+    return pd.DataFrame({name: data[name] for name in COLUMNS}, index=index, copy=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,50 @@ _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _NUMBER_TYPES = [int, float, np.int64, np.float64]
 MAX_AMOUNT_ORE = 10 ** 14                # ±1 000 000 000 000 kr: beyond it a single amount is a mistake, not a cost
 _DATE_TYPES = [dt.date, dt.datetime, pd.Timestamp]
+
+
+# Columns whose non-empty cells are all text, all floats or all dates (the readers give Python objects): cells
+# that compare equal, and so share a distinct value, are read alike (a date never equals a datetime; a datetime
+# equal to a Timestamp is read as it). Any other column is checked cell by cell (``1.0 == True``: counted as
+# one, they would be read as one).
+_ONE_KIND = {"string", "floating", "date", "datetime", "empty"}
+_SAMPLE = 1000                           # cells looked at first: a column of nearly unique ones is parsed whole
+
+
+def by_distinct(values: pd.Series, parse: Callable[[pd.Series], tuple[pd.Series, ...]]) -> tuple[pd.Series, ...]:
+    """``parse`` (a column parser) applied to each distinct cell of a column once, its results spread back to
+    every cell: a ledger column holds few distinct accounts, dates or texts. A column of nearly unique cells is
+    parsed as it is. Empty cells (None, NaN) share one distinct value: every parser reads them alike."""
+    cells = values.to_numpy(dtype=object)
+    if len(pd.unique(cells[:_SAMPLE])) > _SAMPLE // 2:  # amounts, voucher numbers: not worth counting
+        return parse(values)
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    if len(uniques) > len(cells) // 4 or not _same_types(values, codes, uniques):
+        return parse(values)
+    distinct = np.empty(len(uniques) + 1, dtype=object)
+    distinct[:-1] = uniques
+    distinct[-1] = None  # code -1, an empty cell, reads the last entry
+    results = parse(pd.Series(distinct, dtype=object))
+    return tuple(_spread(result, codes, values.index) for result in results)
+
+
+def _same_types(values: pd.Series, codes: np.ndarray, uniques: np.ndarray) -> bool:
+    """Whether every cell has the type of the distinct value it was counted as (``True`` and ``1.0`` are
+    equal: counted as one, they would be read as one)."""
+    if pd.api.types.infer_dtype(uniques, skipna=True) in _ONE_KIND and pd.api.types.infer_dtype(
+            values.to_numpy(dtype=object), skipna=True) in _ONE_KIND:
+        return True
+    types = cell_types(values).to_numpy()
+    expected = np.array([type(u) for u in uniques] + [None], dtype=object)[codes]
+    filled = codes >= 0
+    return bool((types[filled] == expected[filled]).all())
+
+
+def _spread(result: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """A result per distinct value, as one per cell (code -1: the last entry)."""
+    if isinstance(result.dtype, np.dtype):
+        return pd.Series(result.to_numpy()[codes], index=index, dtype=result.dtype, copy=False)
+    return pd.Series(result.array.take(codes), index=index)
 
 
 def cell_types(values: pd.Series) -> pd.Series:
@@ -63,6 +108,8 @@ def read_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """:func:`parse_amounts`, with the cells beyond ±:data:`MAX_AMOUNT_ORE` in a mask of their own (they are
     readable, and refused for their size): (öre, unreadable, too large)."""
     values = values.astype(object)
+    if pd.api.types.infer_dtype(values.to_numpy(), skipna=True) == "floating":
+        return _float_amounts(values.to_numpy(dtype=float, na_value=np.nan), values.index)
     types = cell_types(values)
     empty = blank(values, types)
     numeric = types.isin(_NUMBER_TYPES) & ~empty
@@ -85,6 +132,19 @@ def read_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         too_large[texts] = big
     result[too_large] = pd.NA
     return result, bad, too_large
+
+
+def _float_amounts(floats: np.ndarray, index: pd.Index) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """:func:`read_amounts` of a column whose cells are all numbers or empty (NaN), in one pass of numpy: the
+    same rounding to öre, an infinity unreadable (0 öre), an amount beyond the bound too large (no öre)."""
+    filled = ~np.isnan(floats)
+    ore = np.round(floats * 100)
+    finite = np.isfinite(ore)
+    fits = finite & (np.abs(np.where(finite, ore, 0)) <= MAX_AMOUNT_ORE)
+    too_large = filled & finite & ~fits
+    result = pd.arrays.IntegerArray(np.where(fits, ore, 0).astype("int64"), ~filled | too_large)
+    return (pd.Series(result, index=index), pd.Series(filled & ~finite, index=index),
+            pd.Series(too_large, index=index))
 
 
 def _text_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -154,6 +214,10 @@ def as_code(values: pd.Series) -> pd.Series:
     """Coding values (Konto, Projekt…) as text: ``7301.0`` → ``"7301"``, text kept as written."""
     values = values.astype(object)
     arr = values.to_numpy()
+    if pd.api.types.infer_dtype(arr, skipna=False) == "string":  # only text: as written, stripped
+        out = np.empty(len(arr), dtype=object)
+        out[:] = list(map(str.strip, arr))
+        return pd.Series(out, index=values.index, dtype=object)
     types = cell_types(values).to_numpy()
     out = np.full(len(arr), "", dtype=object)
     text = np.isin(types, [str])
