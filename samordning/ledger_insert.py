@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 
+from samordning.lazy import numpy as np
+from samordning.lazy import pandas as pd
 from samordning.schema import STORED_COLUMNS
 
 CHUNK = 50_000                           # rows per executemany
