@@ -655,14 +655,21 @@ def test_no_text_below_14_px_and_no_labels_overlap(controller: Served, open_page
     """Projector-readable at 1366×768: every table cell and every text of a chart is at least 14 px (a chart's
     text measured as drawn, scaling included), and no two texts of a chart overlap (labels, ticks, titles)."""
     page = open_page(controller.url + f"?token={TOKEN}")
-    small, overlapping = {}, {}
+    small, overlapping, cut_off = {}, {}, {}
     for title in each_tab(page):
         page.wait_for_timeout(500)  # a chart's resize after its first draw
         small[title] = sorted({f"{kind}: {text!r} {size:.1f}px" for kind, text, size in page.evaluate(TEXT_SIZES)
                                if size < 13.95})  # type: ignore[attr-defined]
         overlapping[title] = page.evaluate(OVERLAPS)  # type: ignore[attr-defined]
+        cut_off[title] = page.evaluate(CUT_OFF)  # type: ignore[attr-defined]
     assert small == {t: [] for t in small}
     assert overlapping == {t: [] for t in overlapping}
+    assert cut_off == {t: [] for t in cut_off}  # every table heading on the screen, none behind a scroll bar
+
+
+# The visible table headings whose right edge lies beyond the window (at 1366 px: a column the reader cannot see).
+CUT_OFF = """() => [...document.querySelectorAll('th')].filter(t => t.offsetParent !== null)
+    .filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth).map(t => t.innerText)"""
 
 
 def test_charts_say_where_their_text_alternative_is(council: Served, open_page: Callable[..., object]) -> None:

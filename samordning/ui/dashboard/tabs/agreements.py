@@ -28,7 +28,7 @@ def portfolio_html(entries: list[Entry], shown: str) -> str:
              "–" if p.utilisation is None else format_percent(p.utilisation), kr(p.repayment_ore), kr(p.withheld_ore),
              "alla rapporterade" if p.next_report is None else f"{quarter_label(p.next_report)} (efter "
              f"{p.next_report_end})", str(p.findings)] for p in entries]
-    return f'<div style="overflow-x: auto">{table(HEAD, rows, left={0, 1, 2, 9})}</div>'
+    return f'<div class="smd-wrap-head" style="overflow-x: auto">{table(HEAD, rows, left={0, 1, 2, 9})}</div>'
 
 
 def versions_html(s: State) -> str:
