@@ -31,7 +31,8 @@ DRAWN = {"Översikt": ".smd-app .verdict", "Kvartal": ".js-plotly-plot:visible .
          "Områden": ".js-plotly-plot:visible .xaxislayer-above text",
          "Månader": "text=Utfall per månad och kontoklass", "Transaktioner": "text=rader, summa",
          "Uppladdning": "text=Historik", "Kommentarer": ".smd-app .comment, .smd-app :text('Inga kommentarer ännu')",
-         "Betalningar och tvist": "text=Tänk om", "Rapport": "text=Fastställda rapporter"}
+         "Betalningar och tvist": "text=Tänk om", "Rapport": "text=Fastställda rapporter",
+         "Avtal": "text=Alla avtal"}
 # The README's pictures: (view, tab, file name).
 README = [("council", "Översikt", "oversikt.png"), ("council", "Kvartal", "kvartal.png")]
 

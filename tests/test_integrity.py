@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -315,7 +316,10 @@ def test_serve_puts_no_secret_on_the_command_line(tmp_path: Path, monkeypatch: p
 
     monkeypatch.setattr(subprocess, "Popen", FakeVoila)  # serve imports both when it runs
     monkeypatch.setattr(signal, "signal", lambda *_args: None)
-    db = ["--db", str(tmp_path / "s.db")]
+    with socket.socket() as s:  # a free port: serve refuses a taken one (8866 may be someone's dashboard)
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    db = ["--db", str(tmp_path / "s.db"), "--port", port]
     for auth, secret in ((["--token", "HEMLIG-TOKEN"], "HEMLIG-TOKEN"), ([], "argon2:HEMLIG-HASH")):
         seen.clear()
         if not auth:  # given through the environment

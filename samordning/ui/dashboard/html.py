@@ -60,6 +60,11 @@ def table(head: list[str], rows: list[list[str]], left: int | set[int] = 1, foot
     return smd(f'<table><tr>{cells(head, "th")}</tr>{body}{footer}</table>')
 
 
+def whole(text: object) -> str:
+    """``text`` escaped and kept on one line in a table cell whose long file names may break anywhere."""
+    return f'<span class="whole">{e(text)}</span>'
+
+
 def header_html(a: Agreement) -> str:
     """The agreement's title, id, status, parties and validity, at the top of every page."""
     status = ('<span class="badge warn">Utkast, ej undertecknat</span>' if a.status == "utkast"

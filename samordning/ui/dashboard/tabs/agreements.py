@@ -12,7 +12,7 @@ from samordning.localtime import local_time
 from samordning.money import format_percent
 from samordning.portfolio import SORT_KEYS, Entry, portfolio, sort_entries
 from samordning.ui.dashboard.base import STYLE, Tab, button, heading, row
-from samordning.ui.dashboard.html import e, kr, smd, table
+from samordning.ui.dashboard.html import e, kr, smd, table, whole
 from samordning.ui.dashboard.state import State
 from samordning.ui.dashboard.tabs.agreement_form import AgreementForm
 
@@ -26,8 +26,8 @@ def portfolio_html(entries: list[Entry], shown: str) -> str:
              f'<span style="white-space: nowrap">v{p.version} {e(p.status)}</span>',
              f"{p.start}–{p.end}", kr(p.compensation_ore), kr(p.advanced_ore), kr(p.actual_ore),
              "–" if p.utilisation is None else format_percent(p.utilisation), kr(p.repayment_ore), kr(p.withheld_ore),
-             "alla rapporterade" if p.next_report is None else f"{quarter_label(p.next_report)} (efter "
-             f"{p.next_report_end})", str(p.findings)] for p in entries]
+             "alla rapporterade" if p.next_report is None else f"{whole(quarter_label(p.next_report))} "
+             f"{whole(f'(efter {p.next_report_end})')}", str(p.findings)] for p in entries]
     return f'<div class="smd-wrap-head" style="overflow-x: auto">{table(HEAD, rows, left={0, 1, 2, 9})}</div>'
 
 

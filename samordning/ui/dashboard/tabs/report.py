@@ -28,7 +28,7 @@ from samordning.ui.dashboard.base import (
     row,
     set_options,
 )
-from samordning.ui.dashboard.html import e, kr, sub, table
+from samordning.ui.dashboard.html import e, kr, sub, table, whole
 from samordning.ui.dashboard.state import State
 from samordning.ui.document import renderer, report_file
 from samordning.ui.widgets import download_link
@@ -55,7 +55,7 @@ def finals_html(f: pd.DataFrame, role: Role) -> str:
     rows = [[str(int(r.id)), e(quarter_label(r.quarter)), e(pd.Timestamp(r.presented_on).date()),
              e(r.filename) + ("" if may_fetch(role, r.filename) else
                               ' <span class="badge">med rader: i insynsvyn och controllervyn</span>'),
-             f'<code title="{e(r.sha256)}">{e(r.sha256[:16])}…</code>', e(r.by),
+             f'<code title="{e(r.sha256)}">{e(r.sha256[:16])}…</code>', whole(r.by),
              "–" if r.version is None or pd.isna(r.version) else f"v{int(r.version)}", _stored_actual(r.figures),
              e(f"ersatt av nr {int(r.replaced_by)}" if pd.notna(r.replaced_by) else "gäller")]
             for r in f.itertuples()]

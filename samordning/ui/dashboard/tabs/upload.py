@@ -13,7 +13,7 @@ from samordning.ingest import peek, too_large
 from samordning.localtime import local_time
 from samordning.names import shown
 from samordning.ui.dashboard.base import CONTROLLERS, Tab, button, heading, set_options
-from samordning.ui.dashboard.html import e, kr, message, smd, sub, table
+from samordning.ui.dashboard.html import e, kr, message, smd, sub, table, whole
 from samordning.ui.dashboard.state import State
 from samordning.ui.dashboard.tabs.mapping import ColumnMapping
 from samordning.ui.widgets import ChunkedUpload
@@ -47,8 +47,8 @@ def history_html(uploads: Any) -> str:
         return sub("Inga uppladdningar ännu.")
     return table(
         ["Id", "Fil", "Inläst", "Av", "Månader", "Gäller för", "Status", "Rader (räknas)", "sha256", "Anmärkning"],
-        [[str(int(r.id)), e(shown(r.filename)), local_time(r.uploaded_at), e(r.uploaded_by), e(", ".join(r.periods)),
-          e(", ".join(r.active_periods) or "–"), e(r.status),
+        [[str(int(r.id)), e(shown(r.filename)), local_time(r.uploaded_at), whole(r.uploaded_by),
+          e(", ".join(r.periods)), e(", ".join(r.active_periods) or "–"), e(r.status),
           f"{r.summary.get('rows_read', '')} ({r.summary.get('rows_counted', '')})",
           f'<span title="{e(r.sha256)}">{e(r.sha256[:12])}…</span>', upload_notes(r.summary)]
          for r in uploads.iloc[::-1].itertuples()],
