@@ -123,6 +123,13 @@ def area_options(a: Agreement, all_label: str | None = None) -> list[tuple[str, 
     return ([(all_label, ALL)] if all_label else []) + [(x.name, x.key) for x in a.areas]
 
 
+def quarter_area_choices(quarter: ipw.Dropdown, area: ipw.Dropdown, a: Agreement) -> None:
+    """A filter of every quarter and area ("alla" first) follows the agreement shown: Månader's and
+    Transaktioner's."""
+    set_options(quarter, quarter_options(a, "alla"))
+    set_options(area, area_options(a, "alla"))
+
+
 def has_class(widget: ipw.DOMWidget, name: str) -> bool:
     """Whether a widget carries a CSS class (ipywidgets has add_class and remove_class, no test)."""
     return name in widget._dom_classes

@@ -11,7 +11,7 @@ import pandas as pd
 from samordning.agreement import Agreement, quarter_label
 from samordning.followup import counted, left_out_summary
 from samordning.queries import quarter_months
-from samordning.ui.dashboard.base import ALL, Tab, area_options, button, quarter_options, set_options
+from samordning.ui.dashboard.base import ALL, Tab, button, quarter_area_choices
 from samordning.ui.dashboard.html import e, kr, smd, sub, table
 from samordning.ui.dashboard.state import State
 
@@ -96,8 +96,7 @@ class MonthsTab(Tab):
         return shown
 
     def show(self, state: State) -> None:
-        set_options(self.quarter, quarter_options(state.agreement, "alla"))
-        set_options(self.area, area_options(state.agreement, "alla"))
+        quarter_area_choices(self.quarter, self.area, state.agreement)
         self.refresh()
 
     def set_filter(self, quarter: str | None, area: str | None) -> None:

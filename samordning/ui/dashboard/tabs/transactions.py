@@ -15,7 +15,7 @@ from samordning.names import shown
 from samordning.queries import RowFilter, RowSet
 from samordning.report.excel import write_selection
 from samordning.ui import ROW_READERS
-from samordning.ui.dashboard.base import ALL, Tab, area_options, button, quarter_options, set_options
+from samordning.ui.dashboard.base import ALL, Tab, button, quarter_area_choices
 from samordning.ui.dashboard.html import e, kr, sub, table
 from samordning.ui.dashboard.state import State
 from samordning.ui.widgets import download_link
@@ -55,8 +55,7 @@ class TransactionsTab(Tab):
                 ipw.HBox([self.previous, self.next])]
 
     def show(self, state: State) -> None:
-        set_options(self.quarter, quarter_options(state.agreement, "alla"))
-        set_options(self.area, area_options(state.agreement, "alla"))
+        quarter_area_choices(self.quarter, self.area, state.agreement)
         self.refresh()
 
     def set_filter(self, quarter: str | None, area: str | None) -> None:
