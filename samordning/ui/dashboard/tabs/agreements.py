@@ -21,7 +21,7 @@ HEAD = ["Avtal", "Version", "Giltighetstid", "Ersättning", "Förskott hittills"
 
 
 def portfolio_html(entries: list[Entry], shown: str) -> str:
-    rows = [[f'<div style="min-width: 13em"><b style="white-space: nowrap">{e(p.id)}</b>'
+    rows = [[f'<div style="min-width: 9em"><b style="white-space: nowrap">{e(p.id)}</b>'
              + (" (visas)" if p.id == shown else "") + f'<br><span class="sub">{e(p.title)}</span></div>',
              f'<span style="white-space: nowrap">v{p.version} {e(p.status)}</span>',
              f"{p.start}–{p.end}", kr(p.compensation_ore), kr(p.advanced_ore), kr(p.actual_ore),
