@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,14 +97,14 @@ def optional_int(value: object) -> int | None:
 
 def _null_for_missing(data: object) -> object:
     """``data`` with every missing value (NaN, NaT, ``pd.NA``) as ``None``: JSON's ``null``, never ``NaN``
-    (which is not JSON)."""
-    import pandas as pd
-
+    (which is not JSON). pandas' missing values exist only where pandas is loaded, so it is never imported here:
+    a command computed without pandas (``quarters``) prints through this too at no cost."""
+    pd = sys.modules.get("pandas")
     if isinstance(data, dict):
         return {k: _null_for_missing(v) for k, v in data.items()}
     if isinstance(data, list | tuple):
         return [_null_for_missing(v) for v in data]
-    if data is pd.NA or data is pd.NaT or (isinstance(data, float) and math.isnan(data)):
+    if (pd is not None and (data is pd.NA or data is pd.NaT)) or (isinstance(data, float) and math.isnan(data)):
         return None
     return data
 

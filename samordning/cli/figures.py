@@ -37,8 +37,7 @@ def cmd_quarters(args: argparse.Namespace) -> int:
         return _print_years(agreement, Figures.load(store_of(args), agreement).quarterly(by_area=args.by_area), args)
     table = quarter_table(store_of(args), agreement, by_area=args.by_area)
     if args.json:
-        print(json.dumps([quarter_record(agreement, row, with_area=args.by_area) for row in table],
-                         ensure_ascii=False, indent=2))
+        print_json([quarter_record(agreement, row, with_area=args.by_area) for row in table])
         return 0
     for row in table:
         area = f" {agreement.area(row.area).name}" if args.by_area else ""
