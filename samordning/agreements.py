@@ -39,6 +39,7 @@ from samordning.agreement import (
     agreements_dir,
     parse_agreement,
 )
+from samordning.agreement_diff import Change, field_changes, field_diff
 from samordning.check import Finding, check
 from samordning.errors import SamordningError
 from samordning.schema import agreement_versions, agreements
@@ -60,15 +61,30 @@ class Version:
     status: str
     signed_on: dt.date | None
     reason: str
-    diff: str
     findings: list[dict[str, str]]
     by: str
     at: dt.datetime
     previous_findings: list[dict[str, str]] = field(default_factory=list)
+    previous_text: str | None = None  # the version before's text (None for version 1, and from :func:`in_force`)
 
     @cached_property
     def agreement(self) -> Agreement:
         return parse_agreement(self.text, f"{self.agreement_id} version {self.number}")
+
+    @cached_property
+    def changes(self) -> list[Change]:
+        """The fields that differ from the version before, compared as data (:mod:`samordning.agreement_diff`)."""
+        return [] if self.previous_text is None else field_changes(self.previous_text, self.text)
+
+    @property
+    def diff(self) -> str:
+        """The readable difference from the version before: one line per changed field."""
+        return "\n".join(c.line() for c in self.changes)
+
+    @cached_property
+    def text_diff(self) -> str:
+        """The unified difference of the two versions' TOML text, comments and layout included."""
+        return "" if self.previous_text is None else text_diff(self.previous_text, self.text, self.number)
 
     @property
     def fixed(self) -> list[dict[str, str]]:
@@ -112,7 +128,8 @@ def _is_date(text: str) -> bool:
 
 
 def text_diff(before: str, after: str, number: int) -> str:
-    """A unified difference of two versions' TOML text (empty for the first version)."""
+    """A unified difference of two versions' TOML text (empty for the first version): the layout counts, so it is
+    shown only on request (``agreement versions --text``); the difference shown is :func:`field_diff`'s."""
     if number == 1:
         return ""
     lines = difflib.unified_diff(before.splitlines(), after.splitlines(), f"version {number - 1}",
@@ -122,11 +139,12 @@ def text_diff(before: str, after: str, number: int) -> str:
 
 # -- reading ---------------------------------------------------------------------------------------
 
-def _version(row: sa.Row, previous: str | None = None) -> Version:
+def _version(row: sa.Row, previous: sa.Row | None = None) -> Version:
     return Version(id=int(row.id), agreement_id=row.agreement_id, number=int(row.number), text=row.toml,
-                   status=row.status, signed_on=row.signed_on, reason=row.reason, diff=row.diff,
+                   status=row.status, signed_on=row.signed_on, reason=row.reason,
                    findings=json.loads(row.findings), by=row.by, at=row.at,
-                   previous_findings=json.loads(previous) if previous else [])
+                   previous_findings=json.loads(previous.findings) if previous else [],
+                   previous_text=previous.toml if previous else None)
 
 
 def versions(store: Store, agreement_id: str) -> list[Version]:
@@ -138,7 +156,7 @@ def versions(store: Store, agreement_id: str) -> list[Version]:
     if not rows:
         raise SamordningError(f"Hittar inget avtal {agreement_id!r} i databasen. Tillgängliga: "
                               + (", ".join(agreement_ids(store)) or "inga") + ".")
-    return [_version(row, rows[i - 1].findings if i else None) for i, row in enumerate(rows)]
+    return [_version(row, rows[i - 1] if i else None) for i, row in enumerate(rows)]
 
 
 def version(store: Store, agreement_id: str, number: int | None = None) -> Version:
@@ -212,11 +230,12 @@ def save_version(store: Store, text: str, *, name: str, user: str, reason: str =
             conn.execute(agreements.insert().values(id=agreement.id, created_by=user, created_at=now))
         number = 1 if last is None else int(last.number) + 1
         values = dict(agreement_id=agreement.id, number=number, toml=text, status=agreement.status,
-                      signed_on=signed, reason=reason, diff=text_diff(last.toml if last else "", text, number),
+                      signed_on=signed, reason=reason, diff=field_diff(last.toml if last else None, text),
                       findings=findings, by=user, at=now)
         new_id = int(conn.execute(agreement_versions.insert().values(**values)).inserted_primary_key[0])
     return Version(id=new_id, previous_findings=json.loads(last.findings) if last else [],
-                   **{k: v for k, v in values.items() if k not in ("toml", "findings")},
+                   previous_text=last.toml if last else None,
+                   **{k: v for k, v in values.items() if k not in ("toml", "findings", "diff")},
                    text=text, findings=json.loads(findings)), True
 
 

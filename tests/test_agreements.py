@@ -84,8 +84,10 @@ def test_a_change_is_a_new_version_with_author_reason_diff_and_findings(folder: 
     v1, v2 = json.loads(out)
     assert (v1["version"], v2["version"]) == (1, 2)
     assert v2["by"] == "Anna Ek" and v2["reason"] == "Kontaktpersoner enligt §11"
-    assert '-performer = ""' in v2["diff"] and '+performer = "Eva Berg"' in v2["diff"]
-    assert '+commissioner = "Per Lind"' in v2["diff"]
+    assert v2["diff"] == 'contacts.performer: "" → "Eva Berg"\ncontacts.commissioner: "" → "Per Lind"'
+    assert v2["changes"] == [{"path": "contacts.performer", "before": '""', "after": '"Eva Berg"'},
+                             {"path": "contacts.commissioner", "before": '""', "after": '"Per Lind"'}]
+    assert v1["diff"] == "" and v1["changes"] == []
     assert [f["title"] for f in v2["fixed"]] == ["Kontaktpersoner saknas"]
     assert v2["introduced"] == []
     assert len(v1["findings"]) == 8 and len(v2["findings"]) == 7
@@ -253,3 +255,57 @@ def test_serve_checks_the_agreements_it_is_limited_to(folder: Path, tmp_path: Pa
                                       "TEST/7/2024"])
     with pytest.raises(SamordningError, match="RUN/305/2022 är inte med i --agreements"):
         _agreement(args)
+
+
+def test_the_difference_is_of_the_content_whatever_the_layout(folder: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+
+    from samordning.agreement_diff import field_diff
+    from samordning.agreement_toml import to_toml
+
+    original = RUN305.read_text(encoding="utf-8")
+    raw = tomllib.loads(original)
+    # The same content in the form's layout (no comments, its own order): no difference at all.
+    assert field_diff(original, to_toml(raw)) == ""
+    raw["areas"][0]["codes"] = ["7301-7399"]
+    raw["areas"][1]["share"] = "0.4"
+    raw["advances"].append({"due": dt.date(2023, 10, 1), "fraction": "1/4", "clause": "§6"})
+    raw["areas"].append({"key": "kultur", "name": "Kultur", "share": "0.1", "codes": ["7303"]})
+    del raw["annexes"]
+    raw["signing"]["date"] = "2023-02-15"
+    assert field_diff(original, to_toml(raw)).splitlines() == [
+        'advances[2023-10-01]: tillagt due = 2023-10-01, fraction = "1/4", clause = "§6"',
+        'areas[Social välfärd].codes: ["7301"] → ["7301-7399"]',
+        'areas[Arbetsmarknad och utbildning].share: "0.5" → "0.4"',
+        'areas[Kultur]: tillagt key = "kultur", name = "Kultur", share = "0.1", codes = ["7303"]',
+        'annexes[Bilaga 1 Uppdragsbeskrivningar]: borttaget (var name = "Bilaga 1 Uppdragsbeskrivningar", '
+        'referenced_in = "§4", available = false)',
+        'signing.date: "" → "2023-02-15"',
+    ]
+    # An area renamed is found by its key and named by its new name; a party by its role.
+    raw = tomllib.loads(original)
+    raw["areas"][0]["name"] = "Välfärd"
+    raw["parties"][1]["name"] = "Kommunförbundet"
+    assert field_diff(original, to_toml(raw)).splitlines() == [
+        'parties[beställare].name: "Kommunförbundet Jämtland Härjedalen" → "Kommunförbundet"',
+        'areas[Välfärd].name: "Social välfärd" → "Välfärd"',
+    ]
+    # The CLI shows it: versions (the text's own diff only with --text-diff) and show.
+    db = str(tmp_path / "s.db")
+    raw = tomllib.loads(original)
+    raw["areas"][0]["codes"] = ["7301", "7303"]
+    relaid = tmp_path / "omskriven.toml"
+    relaid.write_text(to_toml(raw), encoding="utf-8")
+    assert run(capsys, "agreement", "import", str(relaid), "--db", db, "--user", "Anna Ek")[0] == 0
+    code, out, _ = run(capsys, "agreement", "versions", "RUN/305/2022", "--db", db)
+    assert code == 0
+    assert out.splitlines()[-1] == '  areas[Social välfärd].codes: ["7301"] → ["7301", "7303"]'
+    assert "# Agreement RUN/305/2022" not in out
+    code, out, _ = run(capsys, "agreement", "versions", "RUN/305/2022", "--db", db, "--text-diff")
+    assert code == 0
+    assert '  -# Agreement RUN/305/2022 as data. Every fact carries the clause ("§N") it comes from.' in out
+    code, out, _ = run(capsys, "agreement", "show", "RUN/305/2022", "--db", db)
+    assert code == 0
+    assert out.splitlines()[-2:] == ["Ändringar från version 1:",
+                                     '  areas[Social välfärd].codes: ["7301"] → ["7301", "7303"]']

@@ -27,6 +27,8 @@ def add_agreement(sub: argparse._SubParsersAction, common: argparse.ArgumentPars
     p.add_argument("--reason", help="skälet till ändringen (krävs när gällande version är undertecknad)")
     p.add_argument("--user", help="vem som gör ändringen (annars inloggad användare)")
     p.add_argument("--json", action="store_true", help="skriv JSON")
+    p.add_argument("--text-diff", action="store_true",
+                   help="versions: visa också skillnaden i TOML-texten, med kommentarer och layout")
     p.set_defaults(func=cmd_agreement)
 
 
@@ -45,7 +47,9 @@ def _version_record(v: Version) -> dict[str, object]:
     from samordning.localtime import local_time
 
     return {"version": v.number, "status": v.status, "signed_on": None if v.signed_on is None else str(v.signed_on),
-            "by": v.by, "at": local_time(v.at), "reason": v.reason, "diff": v.diff, "findings": v.findings,
+            "by": v.by, "at": local_time(v.at), "reason": v.reason, "diff": v.diff,
+            "changes": [{"path": c.path, "before": c.before, "after": c.after} for c in v.changes],
+            "findings": v.findings,
             "fixed": v.fixed, "introduced": v.introduced}
 
 
@@ -133,7 +137,8 @@ def _show(store: Store, args: argparse.Namespace) -> int:
     from samordning.names import shown
 
     chosen = _chosen(store, args)
-    record = _summary(chosen) | {"reason": chosen.reason, "finding_list": chosen.findings}
+    record = _summary(chosen) | {"reason": chosen.reason, "finding_list": chosen.findings,
+                                 "diff": chosen.diff}
     if args.json:
         print_json(record)
         return 0
@@ -149,7 +154,18 @@ def _show(store: Store, args: argparse.Namespace) -> int:
     print(f"{len(chosen.findings)} iakttagelser:")
     for f in chosen.findings:
         print(f"  [{f['clause']}] {f['title']}")
+    if chosen.number > 1:
+        print(f"Ändringar från version {chosen.number - 1}:" if chosen.diff else
+              f"Samma innehåll som version {chosen.number - 1} (bara kommentarer eller layout skiljer).")
+        _indented(chosen.diff)
     return 0
+
+
+def _indented(text: str) -> None:
+    from samordning.names import shown
+
+    for line in text.splitlines():
+        print("  " + shown(line))
 
 
 def _versions(store: Store, args: argparse.Namespace) -> int:
@@ -169,6 +185,7 @@ def _versions(store: Store, args: argparse.Namespace) -> int:
             print(f"  − åtgärdad [{f['clause']}] {f['title']}")
         for f in v.introduced:
             print(f"  + ny [{f['clause']}] {f['title']}")
-        if v.diff:
-            print("  " + v.diff.replace("\n", "\n  "))
+        _indented(v.diff)
+        if args.text_diff:
+            _indented(v.text_diff)
     return 0

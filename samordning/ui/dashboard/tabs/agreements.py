@@ -31,13 +31,21 @@ def portfolio_html(entries: list[Entry], shown: str) -> str:
     return f'<div class="smd-wrap-head" style="overflow-x: auto">{table(HEAD, rows, left={0, 1, 2, 9})}</div>'
 
 
+def changes_html(lines: list[str]) -> str:
+    """A version's changed fields, one per line (the difference of the content, not of the text)."""
+    if not lines:
+        return '<div class="sub">Samma innehåll som versionen före (bara kommentarer eller layout skiljer).</div>'
+    items = "".join(f"<li><code>{e(line)}</code></li>" for line in lines)
+    return f'<div class="sub">Ändrade fält:</div><ul class="smd-field-changes">{items}</ul>'
+
+
 def versions_html(s: State) -> str:
     items = []
     for v in reversed(versions(s.store, s.agreement.id)):
         signed = f" {v.signed_on}" if v.signed_on else ""
         changes = "".join(f"<li>åtgärdad: [{e(f['clause'])}] {e(f['title'])}</li>" for f in v.fixed)
         changes += "".join(f"<li>ny: [{e(f['clause'])}] {e(f['title'])}</li>" for f in v.introduced)
-        diff = f"<details><summary>Ändringar</summary><pre>{e(v.diff)}</pre></details>" if v.diff else ""
+        diff = changes_html(v.diff.splitlines()) if v.number > 1 else ""
         items.append(f'<div class="comment"><b>Version {v.number}</b> · {e(v.status)}{signed} '
                      f'<span class="sub">{e(v.by)}, {local_time(v.at)}</span>'
                      f'{"<br>" + e(v.reason) if v.reason else ""}<ul>{changes}</ul>{diff}</div>')
