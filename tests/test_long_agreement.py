@@ -157,3 +157,31 @@ def test_the_report_has_each_year_and_the_period_so_far(db: str) -> None:
     assert ('<td class="l">Hela perioden 2019-01-01–2021-12-31</td><td>6 000 000,00 kr</td><td>1 600 000,50 kr</td>'
             '<td>+4 399 999,50 kr</td><td>4 399 999,50 kr</td><td>27 %</td>') in section
     assert "<td class=\"l\">2022</td>" not in section
+
+
+def test_the_workbook_has_a_sheet_per_year_and_for_the_period_so_far(db: str) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from samordning.agreements import version
+    from samordning.store import Store
+    from samordning.ui.document import report_file
+
+    store = Store.open(db)
+    _report, content = report_file(store, version(store, "RUN/34/2018").agreement, ".xlsx", "2021Q4")
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    assert book.sheetnames.index("Per år") == book.sheetnames.index("Kvartal") + 1
+    rows = list(book["Per år"].iter_rows(values_only=True))
+    assert rows[2] == ("År", "Förskott enligt plan", "Förskott i uppföljningen", "Utfall", "Avvikelse",
+                       "Kvarstående vid slutet", "Nyttjandegrad")
+    # through 2021Q4, by hand: one advance of 2 000 000 kr a year; actual 900 000,50 (2019), 0 (2020), 700 000 (2021);
+    # the balance at each year's end 1 099 999,50 → 3 099 999,50 → 4 399 999,50 kr
+    assert rows[3:] == [
+        ("2019", 2000000, 2000000, 900000.5, 1099999.5, 1099999.5, 0.45000025),
+        ("2020", 2000000, 2000000, 0, 2000000, 3099999.5, 0),
+        ("2021", 2000000, 2000000, 700000, 1300000, 4399999.5, 0.35),
+        ("Hela perioden 2019-01-01–2021-12-31", 6000000, 6000000, 1600000.5, 4399999.5, 4399999.5,
+         pytest.approx(1600000.5 / 6000000)),
+    ]
+    assert rows[0][0].startswith("Per år och för hela perioden")

@@ -86,6 +86,7 @@ def test_xlsx_figures_equal_the_engine_and_no_formulas(store: Store, agreement: 
     path.write_bytes(content)
     wb = load_workbook(path)
     assert wb.sheetnames[:4] == ["Återrapportering", "Sammanfattning", "Kvartal", "Områden"]
+    assert "Per år" not in wb.sheetnames  # one calendar year: no part per year (as in the HTML report)
     figures, table = engine(store, agreement)
     quarters = wb["Kvartal"]
     values = list(quarters.iter_rows(min_row=2, values_only=True))

@@ -28,7 +28,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from samordning.agreement import quarter_label
-from samordning.followup import REASONS
+from samordning.followup import REASONS, WHOLE_PERIOD
 from samordning.localtime import local_iso
 from samordning.names import shown
 from samordning.queries import Row
@@ -181,6 +181,7 @@ def _figure_sheets(book: Book, r: EconomicReport) -> None:
                  kr(q.variance_ore), kr(q.balance_ore), _utilisation(q.utilisation)]
                 for q in r.quarters.itertuples()],
                formats={2: KR, 3: KR, 5: KR, 6: KR, 7: KR, 8: PERCENT}, widths=[12, 20, 22, 12, 18, 18, 20, 14])
+    _years_sheet(book, r)
     book.sheet("Områden", ["Kvartal", "Område", "Förskott", "Utfall", "Avvikelse", "Kvarstående medel",
                            "Nyttjandegrad", "Tak vid tvist (§10)"],
                [[quarter_label(q.quarter), names[q.area], kr(q.advance_ore), kr(q.actual_ore), kr(q.variance_ore),
@@ -204,6 +205,22 @@ def _figure_sheets(book: Book, r: EconomicReport) -> None:
         [f"Prognostiserad återbetalning ({f.clause})", kr(f.repayment_ore)],
         ["Prognostiserat överskridande", kr(f.overspend_ore)],
     ], formats={2: KR}, widths=[44, 20])
+
+
+def _years_sheet(book: Book, r: EconomicReport) -> None:
+    """*Per år*: for an agreement over several calendar years, each year of the covered quarters and the whole period
+    so far — the report's own table (:attr:`EconomicReport.years`, as the HTML and the PDF show it)."""
+    years = r.years
+    if years is None:
+        return
+    book.sheet("Per år", ["År", "Förskott enligt plan", "Förskott i uppföljningen", "Utfall", "Avvikelse",
+                          "Kvarstående vid slutet", "Nyttjandegrad"],
+               [[f"Hela perioden {r.period_start}–{r.period_end}" if y.year == WHOLE_PERIOD else y.year,
+                 kr(y.planned_ore), kr(y.advance_ore), kr(y.actual_ore), kr(y.variance_ore), kr(y.balance_ore),
+                 _utilisation(y.utilisation)] for y in years.itertuples()],
+               formats={2: KR, 3: KR, 4: KR, 5: KR, 6: KR, 7: PERCENT}, widths=[34, 20, 22, 18, 18, 22, 14],
+               intro=["Per år och för hela perioden: summor av kvartalen som rapporten omfattar; kvarstående medel "
+                      "vid årets (periodens) slut."])
 
 
 def _record_sheets(book: Book, r: EconomicReport) -> None:
