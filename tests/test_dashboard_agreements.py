@@ -245,3 +245,53 @@ def test_an_unreadable_upload_is_refused_with_the_loaders_message(store: Store) 
                           "last_modified": when},)
     assert "Avtalsfilen trasig.toml är inte giltig TOML" in text(form.status.value)
     assert form.fields["id"][2].value == "RUN/305/2022"  # the form still holds the version in force
+
+
+def test_the_page_opens_on_the_portfolio_when_it_shows_more_than_one_agreement(store: Store) -> None:
+    from samordning.ui.dashboard.tabs.overview import OverviewTab
+
+    # One agreement: Översikt, as always; only it is built.
+    one = App(store, AGREEMENT.resolve(), controller=True, user="Anna Ek")
+    assert one.titles[one.tabs.selected_index] == "Översikt" and list(one.built) == [0]
+    assert 'class="on">Översikt<' in one.static_html()
+    agreements.import_file(store, SECOND, user="Anna Ek")
+    for role in ("controller", "council"):
+        two = App(store, AGREEMENT.resolve(), controller=role == "controller", user="Anna Ek")
+        assert two.titles[two.tabs.selected_index] == "Avtal"
+        assert list(two.built) == [two.kinds.index(AgreementsTab)]  # the overview is built when first shown
+        tab = two.tab(AgreementsTab)
+        listed = text(tab.portfolio.value)
+        assert "RUN/305/2022 (visas)" in listed and "TEST/7/2024 Hemtjänst 2024 v1 undertecknat" in listed
+        assert (tab.form(AgreementForm) is None) == (role == "council")  # the council's portfolio is read-only
+        # The page's static copy (drawn before the widgets connect) shows the same start tab.
+        assert 'class="on">Avtal<' in two.static_html() and "TEST/7/2024" in two.static_html()
+        assert two.show(OverviewTab).cards.value  # and Översikt is one click away
+    # A view limited to one of them opens on Översikt.
+    limited = App(store, "TEST/7/2024", only=["TEST/7/2024"])
+    assert limited.titles[limited.tabs.selected_index] == "Översikt"
+
+
+def test_the_portfolio_reads_agreements_stored_by_another_process_when_shown_again(store: Store) -> None:
+    from samordning.ui.dashboard.tabs.overview import OverviewTab
+
+    first = App(store, AGREEMENT.resolve(), controller=True, user="Anna Ek")
+    tab = first.show(AgreementsTab)
+    assert "TEST/7/2024" not in text(tab.portfolio.value)
+    # Another process (its own Store on the same SQLite file) stores a second agreement.
+    other = Store.open(store.url)
+    agreements.save_version(other, SECOND.read_text(encoding="utf-8"), name=SECOND.name, user="Per Lind")
+    assert "TEST/7/2024" not in text(tab.portfolio.value)  # nothing reads the store by itself
+    first.show(OverviewTab)
+    first.show(AgreementsTab)  # selected again: read again
+    assert "TEST/7/2024 Hemtjänst 2024 v1 undertecknat 2024-01-01–2024-12-31 1 200 000 kr" in text(tab.portfolio.value)
+    assert button(tab.open_buttons, "Öppna TEST/7/2024") is not None
+    assert [v for _, v in first.selector.options] == ["RUN/305/2022", "TEST/7/2024"]
+    # A new version stored elsewhere, of the agreement shown: "Uppdatera" reloads it, figures and all.
+    changed = agreements.version(other, "RUN/305/2022").text.replace('codes = ["7301"]', 'codes = ["7399"]')
+    agreements.save_version(other, changed, name="andrad.toml", user="Per Lind", reason="Ny projektkod")
+    arbete = int(first.state.quarters_by_area.query("area == 'arbete'")["actual_ore"].sum())
+    button(tab.widget, "Uppdatera").click()
+    assert "RUN/305/2022 (visas) Primärkommunal samordning 2023 v2 utkast" in text(first.tab(AgreementsTab)
+                                                                                   .portfolio.value)
+    assert int(first.state.quarters["actual_ore"].sum()) == arbete  # Social välfärd's 7301 no longer counts
+    assert 'areas[Social välfärd].codes: ["7301"] → ["7399"]' in text(first.tab(AgreementsTab).versions.value)

@@ -26,7 +26,7 @@ from samordning.imports import current_user
 from samordning.store import Store
 from samordning.ui import ROLE_ENV, USER_ENV, Role
 from samordning.ui.dashboard.base import ALL, Context, Tab, guarded
-from samordning.ui.dashboard.html import CSS, e, header_html, message, role_html
+from samordning.ui.dashboard.html import CSS, e, header_html, message, role_html, smd
 from samordning.ui.dashboard.state import Actions, State
 from samordning.ui.dashboard.tabs import quarters
 from samordning.ui.dashboard.tabs.agreements import AgreementsTab
@@ -85,7 +85,8 @@ class App:
         self.error = ipw.HTML()
         self.ctx = Context(store=store, user=self.user, role=self.role,
                            actions=Actions(store, self.user, self.reload), current=lambda: self.state,
-                           drill=self.drill, open=self.select, shown=self.choices)
+                           drill=self.drill, open=self.select, shown=self.choices,
+                           refresh=self.refresh)
         # Each tab is built when first shown: the page's first load then carries one tab's widgets (about 55 of
         # the council's 230, of the controllers' 450), which the browser fetches and draws before anything else.
         self.kinds = tabs_for(self.role)
@@ -94,10 +95,11 @@ class App:
         self.panels = [ipw.VBox() for _ in self.kinds]
         self.tabs = ipw.Tab(children=self.panels, titles=self.titles)
         self.stale: set[int] = set()
-        self.tabs.observe(guarded(self.show_error)(lambda _c: self._render_visible()), names="selected_index")
         self.state = State.load(store, agreement)
         if only is not None and self.state.agreement.id not in only:
             raise SamordningError(f"Avtalet {self.state.agreement.id} hör inte till de avtal den här vyn visar.")
+        self.tabs.selected_index = self.kinds.index(self.start_kind())  # before the observer: rendered once, below
+        self.tabs.observe(guarded(self.show_error)(lambda _c: self._render_visible()), names="selected_index")
         self.render()
         hide_static = "<style>.smd-static { display: none; }</style>"  # see static_overview_html()
         self.widget = ipw.VBox([ipw.HTML(CSS + hide_static), FitCharts(),
@@ -137,6 +139,16 @@ class App:
         """Every tab, built (for tests; the page builds a tab when it is first shown)."""
         return [self.view(i) for i in range(len(self.kinds))]
 
+    def start_kind(self) -> type[Tab]:
+        """The tab the page opens on: the portfolio (*Avtal*) when this view shows more than one agreement, else the
+        first (*Översikt*)."""
+        return AgreementsTab if AgreementsTab in self.kinds and len(self.choices()) > 1 else self.kinds[0]
+
+    def open_start(self) -> None:
+        """Select the start tab again: a preheated page learns when it is requested whether agreements were stored
+        meanwhile (nobody has chosen a tab on it yet)."""
+        self.tabs.selected_index = self.kinds.index(self.start_kind())
+
     def choices(self) -> list[str]:
         """The ids of the agreements this view may show (every stored one unless limited)."""
         stored = agreement_ids(self.store)
@@ -146,6 +158,18 @@ class App:
         s = self.state
         self.header.value = header_html(s.agreement)
         self.role_badge.value = role_html(self.role, s.agreement, self.user)
+        self.show_choices()
+        query = urllib.parse.urlencode({"avtal": s.agreement.id})
+        self.bookmark.value = (f'<div class="smd sub" style="margin: 4px 12px">Länk till detta avtal: '
+                               f'<a href="?{e(query)}">?{e(query)}</a></div>') if len(self.choices()) > 1 else ""
+        # Only the visible tab renders now: the others render when first shown, at their real size
+        # (a plotly chart drawn in a hidden tab keeps a wrong width) and off the first page load's path.
+        self.stale = set(range(len(self.kinds)))
+        self._render_visible()
+
+    def show_choices(self) -> None:
+        """The agreement selector, with the agreements this view may show now (hidden when there is one)."""
+        s = self.state
         choices = self.choices()
         self.selector.unobserve_all("value")
         if [v for _, v in self.selector.options] != choices:
@@ -157,13 +181,6 @@ class App:
         self.selector.value = s.agreement.id
         self.selector.layout.display = "flex" if len(choices) > 1 else "none"
         self.selector.observe(guarded(self.show_error)(lambda c: self.select(c["new"])), names="value")
-        query = urllib.parse.urlencode({"avtal": s.agreement.id})
-        self.bookmark.value = (f'<div class="smd sub" style="margin: 4px 12px">Länk till detta avtal: '
-                               f'<a href="?{e(query)}">?{e(query)}</a></div>') if len(choices) > 1 else ""
-        # Only the visible tab renders now: the others render when first shown, at their real size
-        # (a plotly chart drawn in a hidden tab keeps a wrong width) and off the first page load's path.
-        self.stale = set(range(len(self.kinds)))
-        self._render_visible()
 
     def _render_visible(self) -> None:
         index = self.tabs.selected_index or 0
@@ -172,6 +189,17 @@ class App:
         if index in self.stale:
             self.stale.discard(index)
             self.view(index).render(self.state)
+        else:
+            self.view(index).shown_again()
+
+    def static_html(self) -> str:
+        """The start tab as plain HTML for the page itself, drawn before the widgets connect (see
+        :func:`static_overview_html`): the overview, or the portfolio when the page opens on it."""
+        index = self.tabs.selected_index or 0
+        panel = None
+        if self.kinds[index] is AgreementsTab:
+            panel = smd(f"<h2>{e(AgreementsTab.portfolio_title)}</h2>{self.tab(AgreementsTab).portfolio.value}")
+        return static_overview_html(self.state, self.role, self.titles, index, panel)
 
     def reload(self) -> None:
         self.state = State.load(self.store, self.state.agreement.id)  # the version in force now
@@ -183,6 +211,14 @@ class App:
             return False
         self.reload()
         return True
+
+    def refresh(self) -> bool:
+        """What other pages and processes stored: the agreement shown reloaded if it changed (True), else only the
+        selector's list of agreements brought up to date (one cheap query each)."""
+        if self.reload_if_changed():
+            return True
+        self.show_choices()
+        return False
 
     def select(self, agreement_id: str) -> None:
         """Show another agreement (from the selector, the portfolio or the address), one this view may show."""
@@ -254,12 +290,13 @@ def app() -> ipw.Widget:
                                  "igen, eller kontakta den som förvaltar samordning.")
         if user and view.role.sees_rows:
             view.set_user(user)
+        view.open_start()
         wanted = requested_agreement(view.choices())
         if wanted is not None and wanted != view.state.agreement.id:
             view.select(wanted)
         else:
             view.reload_if_changed()
-        display(HTML(static_overview_html(view.state, view.role, view.titles)))
+        display(HTML(view.static_html()))
         return view.widget
     except SamordningError as exc:
         return _page_message(exc.describe())

@@ -149,6 +149,7 @@ class Context:
     drill: Callable[[str | None, str | None], None]
     open: Callable[[str], None] = lambda _agreement_id: None       # show another agreement (by its id)
     shown: Callable[[], list[str] | None] = lambda: None             # the agreements this view may show (None: all)
+    refresh: Callable[[], bool] = lambda: False  # reload if the store changed for the agreement shown (True if it had)
 
 
 class Part:
@@ -206,6 +207,9 @@ class Tab(Part):
 
     def show(self, state: State) -> None:
         raise NotImplementedError
+
+    def shown_again(self) -> None:
+        """The tab is selected again, the state unchanged since it rendered (most tabs have nothing to do)."""
 
     def render(self, state: State) -> None:
         self.state = state

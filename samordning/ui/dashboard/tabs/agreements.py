@@ -54,6 +54,7 @@ def versions_html(s: State) -> str:
 
 class AgreementsTab(Tab):
     title = "Avtal"
+    portfolio_title = "Alla avtal"
     form_kinds = (AgreementForm,)
 
     def build(self) -> list[ipw.Widget]:
@@ -63,21 +64,34 @@ class AgreementsTab(Tab):
                                        layout=ipw.Layout(width="220px"))
         for control in (self.sort, self.descending):
             control.observe(self.status.guard(lambda _c: self.show_portfolio()), names="value")
+        update = button("Uppdatera", tooltip="Läs avtalen och deras siffror på nytt ur databasen")
+        update.on_click(self.status.guard(lambda _b: self.refresh()))
         self.portfolio = ipw.HTML()
         self.portfolio.add_class("smd-portfolio")
         self.open_buttons = ipw.HBox(layout=ipw.Layout(flex_flow="row wrap"))
         self.open_buttons.add_class("smd-open-agreements")
         self.versions = ipw.HTML()
         self.versions.add_class("smd-versions")
-        return [heading("Alla avtal", "Varje avtal med den version som gäller; siffrorna följer den. Nästa rapport: "
-                        "kvartalet efter det senaste med en fastställd rapport (§7)."),
-                row(self.sort, self.descending), self.portfolio, self.open_buttons, self.status.widget,
+        return [heading(self.portfolio_title, "Varje avtal med den version som gäller; siffrorna följer den. Nästa "
+                        "rapport: kvartalet efter det senaste med en fastställd rapport (§7)."),
+                row(self.sort, self.descending, update), self.portfolio, self.open_buttons, self.status.widget,
                 heading("Versioner av det visade avtalet"), self.versions,
                 *(f.widget for f in self.forms)]
 
     def show(self, state: State) -> None:
         self.show_portfolio()
         self.versions.value = versions_html(state)
+
+    def shown_again(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """The portfolio read again from the store (agreements and versions other pages or processes stored since;
+        sums computed by the database), and the agreement shown reloaded if it changed."""
+        if self.ctx.refresh():
+            return  # the page reloaded the state and rendered this tab from it
+        self.ctx.current().memo.pop("portfolio", None)
+        self.show(self.ctx.current())
 
     def entries(self) -> list[Entry]:
         state = self.ctx.current()

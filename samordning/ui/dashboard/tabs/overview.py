@@ -61,11 +61,12 @@ class OverviewTab(Tab):
             widget.value = value
 
 
-def static_overview_html(s: State, role: Role, titles: list[str]) -> str:
-    """The first tab as plain HTML, rendered by Voilà into the page itself: the figures are readable before the
+def static_overview_html(s: State, role: Role, titles: list[str], selected: int = 0, panel: str | None = None) -> str:
+    """The start tab as plain HTML, rendered by Voilà into the page itself: the figures are readable before the
     widgets have connected to the kernel (about half a second sooner), and the live view hides this copy as soon
-    as it is drawn (its stylesheet carries ``.smd-static {display: none}``)."""
-    bar = "".join(f'<span class="{"on" if i == 0 else ""}">{e(t)}</span>' for i, t in enumerate(titles))
+    as it is drawn (its stylesheet carries ``.smd-static {display: none}``). ``panel``: the start tab's HTML when it
+    is not the overview (the portfolio)."""
+    bar = "".join(f'<span class="{"on" if i == selected else ""}">{e(t)}</span>' for i, t in enumerate(titles))
     return (f'{CSS}<div class="smd-static">{header_html(s.agreement)}{role_html(role, s.agreement)}'
             f'<div class="smd smd-fake-tabs">{bar}</div><div class="smd-fake-panel">'
-            f'{"".join(overview_parts(s))}</div></div>')
+            f'{"".join(overview_parts(s)) if panel is None else panel}</div></div>')
