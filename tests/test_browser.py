@@ -46,9 +46,17 @@ def screenshot(page: object, name: str) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port: from ``$SAMORDNING_TEST_PORTS`` (``8900-8919``) when set, for a machine where each runner has its
+    own ports, else any."""
+    first, _, last = os.environ.get("SAMORDNING_TEST_PORTS", "0-0").partition("-")
+    for port in range(int(first), int(last or first) + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    pytest.fail(f"no free port in SAMORDNING_TEST_PORTS={os.environ['SAMORDNING_TEST_PORTS']}")
 
 
 def normalise(text: str) -> str:
@@ -481,9 +489,10 @@ def test_a_second_agreement_made_in_the_dashboard(tmp_path: Path, open_page: Cal
         cli(served, "report", "--agreement", "TEST/8/2023", "--finalize", "--presented", "2023-10-12", "--quarter",
             "2023Q2", "--out", str(tmp_path / "rapport.html"), "--user", "anna")
 
-        page = open_page(served.url + f"?avtal=TEST%2F8%2F2023&token={TOKEN}")
-        show_tab(page, "Avtal")
-        page.wait_for_selector(".smd-portfolio:has-text('RUN/305/2022')", timeout=LOAD)  # type: ignore[attr-defined]
+        # Two agreements now: a new page opens on the portfolio (the Avtal tab), not on Översikt.
+        page = open_page(served.url + f"?avtal=TEST%2F8%2F2023&token={TOKEN}",
+                         ready=".smd-portfolio:has-text('RUN/305/2022')")
+        assert page.get_by_role("tab", name="Avtal", selected=True).count() == 1  # type: ignore[attr-defined]
         store = served.store()
         run305 = {f.key: f.ore for f in Figures.load(store, version(store, "RUN/305/2022").agreement).key_figures()}
         assert (f"RUN/305/2022 Primärkommunal samordning 2023 v1 utkast 2023-01-01–2023-09-30 5 319 000 kr "
