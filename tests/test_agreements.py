@@ -309,3 +309,27 @@ def test_the_difference_is_of_the_content_whatever_the_layout(folder: Path, tmp_
     assert code == 0
     assert out.splitlines()[-2:] == ["Ändringar från version 1:",
                                      '  areas[Social välfärd].codes: ["7301"] → ["7301", "7303"]']
+
+
+def test_an_edit_keeps_the_texts_comments_and_changes_only_its_values() -> None:
+    import tomllib
+
+    from samordning.agreement_toml import edit, to_toml
+
+    original = RUN305.read_text(encoding="utf-8")
+    raw = tomllib.loads(original)
+    assert edit(original, raw) == original
+    raw["contacts"]["performer"] = "Eva Berg"
+    raw["advances"].append({"due": dt.date(2023, 10, 1), "fraction": "1/4", "clause": "§6"})
+    del raw["areas"][1]
+    raw["areas"][0]["share"] = "1"
+    edited = edit(original, raw)
+    assert tomllib.loads(edited) == tomllib.loads(to_toml(raw))
+    # Every comment is still there, the one that introduces the areas after the (new) last advance.
+    assert [line for line in edited.splitlines() if line.startswith("#")] == [
+        line for line in original.splitlines() if line.startswith("#")]
+    assert ('[[advances]]\ndue = 2023-07-01\nfraction = "1/4"\nclause = "§6"\n\n[[advances]]\ndue = 2023-10-01\n'
+            'fraction = "1/4"\nclause = "§6"\n\n# Areas (§4).') in edited
+    assert 'commissioner = ""\nperformer = "Eva Berg"' not in edited  # changed where it was, not moved
+    assert 'clause = "§11"\nperformer = "Eva Berg"\ncommissioner = ""' in edited
+    assert "Arbetsmarknad och utbildning" not in edited

@@ -81,8 +81,10 @@ def test_editing_an_areas_codes_saves_a_version_and_the_figures_follow(store: St
     assert int(app.state.quarters["actual_ore"].sum()) == arbete
     shown = text(tab.versions.value)
     assert "Version 2 · utkast Anna Ek" in shown and "Rätt projektkod för Social välfärd" in shown
-    # The difference is of the content, not of the text: the form writes its own layout without the file's
-    # comments, yet the one field changed is all that is listed.
+    # The stored text is the file's with only that value changed: its comments and layout stay.
+    v1_text = AGREEMENT.read_text(encoding="utf-8")
+    assert agreements.version(store, "RUN/305/2022", 2).text == v1_text.replace('codes = ["7301"]', 'codes = ["7399"]')
+    # The difference shown is of the content: the one field changed.
     assert agreements.version(store, "RUN/305/2022", 2).diff == 'areas[Social välfärd].codes: ["7301"] → ["7399"]'
     assert 'Ändrade fält: areas[Social välfärd].codes: ["7301"] → ["7399"] Version 1' in text(tab.versions.value)
     assert agreements.version(store, "RUN/305/2022", 1).text == AGREEMENT.read_text(encoding="utf-8")

@@ -3,8 +3,9 @@ changes the one shown, field by field, and saves it as a new version.
 
 The form edits the fields of a *base* (the version in force, a copy, the blank agreement, an uploaded file); what the
 form does not show (annexes, vacancies, …) is kept from the base. On saving, the fields become TOML text
-(:func:`samordning.agreement_toml.to_toml`; the base's own text when nothing was changed) and are validated by the
-file loader: each of its Swedish messages is shown beside the field it names."""
+(the base's own text when nothing was changed, else the base's text with only the changed values rewritten,
+:func:`samordning.agreement_toml.edit`, or for a blank agreement and a copy :func:`~samordning.agreement_toml.to_toml`)
+and are validated by the file loader: each of its Swedish messages is shown beside the field it names."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any
 import ipywidgets as ipw
 
 from samordning.agreement import parse_agreement
-from samordning.agreement_toml import blank, to_toml
+from samordning.agreement_toml import blank, edit, to_toml
 from samordning.agreements import save_version, version
 from samordning.errors import SamordningError
 from samordning.ui.dashboard.base import STYLE, Form, button, heading, row
@@ -316,8 +317,13 @@ class AgreementForm(Form):
         return raw
 
     def text(self) -> str:
+        """The TOML text to save: the base's own text when nothing was changed; the base's text with only the changed
+        values rewritten when it has one (an uploaded file or a stored version keeps its comments and layout); else
+        the form's layout (a blank agreement; a copy, whose comments would speak of the agreement it copies)."""
         raw = self.compose()
-        return self.base_text if self.base_text is not None and raw == self.base_raw else to_toml(raw)
+        if self.base_text is None:
+            return to_toml(raw)
+        return self.base_text if raw == self.base_raw else edit(self.base_text, raw)
 
     def show_problems(self, exc: SamordningError) -> None:
         """Each of the loader's messages beside the field it names; the rest (and a summary) in the status."""
