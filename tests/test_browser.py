@@ -489,10 +489,14 @@ def test_a_second_agreement_made_in_the_dashboard(tmp_path: Path, open_page: Cal
         cli(served, "report", "--agreement", "TEST/8/2023", "--finalize", "--presented", "2023-10-12", "--quarter",
             "2023Q2", "--out", str(tmp_path / "rapport.html"), "--user", "anna")
 
-        # Two agreements now: a new page opens on the portfolio (the Avtal tab), not on Översikt.
-        page = open_page(served.url + f"?avtal=TEST%2F8%2F2023&token={TOKEN}",
-                         ready=".smd-portfolio:has-text('RUN/305/2022')")
+        # Two agreements now: a new page opens on the portfolio (the Avtal tab), not on Översikt; a page whose
+        # address names one of them (a bookmark) opens on that agreement's Översikt.
+        page = open_page(served.url + f"?avtal=TEST%2F8%2F2023&token={TOKEN}")
+        assert page.get_by_role("tab", name="Översikt", selected=True).count() == 1  # type: ignore[attr-defined]
+        page = open_page(served.url + f"?token={TOKEN}", ready=".smd-portfolio:has-text('RUN/305/2022')")
         assert page.get_by_role("tab", name="Avtal", selected=True).count() == 1  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Öppna TEST/8/2023").click()  # type: ignore[attr-defined]
+        page.wait_for_selector(".smd-portfolio:has-text('TEST/8/2023 (visas)')", timeout=60_000)  # type: ignore[attr-defined]
         store = served.store()
         run305 = {f.key: f.ore for f in Figures.load(store, version(store, "RUN/305/2022").agreement).key_figures()}
         assert (f"RUN/305/2022 Primärkommunal samordning 2023 v1 utkast 2023-01-01–2023-09-30 5 319 000 kr "

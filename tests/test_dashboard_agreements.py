@@ -271,6 +271,13 @@ def test_the_page_opens_on_the_portfolio_when_it_shows_more_than_one_agreement(s
     # A view limited to one of them opens on Översikt.
     limited = App(store, "TEST/7/2024", only=["TEST/7/2024"])
     assert limited.titles[limited.tabs.selected_index] == "Översikt"
+    # A page whose address names an agreement (a bookmark) opens on that agreement's Översikt, two or not.
+    named = App(store, "TEST/7/2024")
+    assert named.titles[named.tabs.selected_index] == "Avtal"
+    named.open_start(named=True)
+    assert named.titles[named.tabs.selected_index] == "Översikt" and "TEST/7/2024" in named.header.value
+    named.open_start()
+    assert named.titles[named.tabs.selected_index] == "Avtal"
 
 
 def test_the_portfolio_reads_agreements_stored_by_another_process_when_shown_again(store: Store) -> None:

@@ -144,10 +144,11 @@ class App:
         first (*Översikt*)."""
         return AgreementsTab if AgreementsTab in self.kinds and len(self.choices()) > 1 else self.kinds[0]
 
-    def open_start(self) -> None:
+    def open_start(self, named: bool = False) -> None:
         """Select the start tab again: a preheated page learns when it is requested whether agreements were stored
-        meanwhile (nobody has chosen a tab on it yet)."""
-        self.tabs.selected_index = self.kinds.index(self.start_kind())
+        meanwhile (nobody has chosen a tab on it yet). A page whose address ``named`` an agreement (a bookmark,
+        the link under the selector) opens on that agreement's first tab, not on the portfolio."""
+        self.tabs.selected_index = 0 if named else self.kinds.index(self.start_kind())
 
     def choices(self) -> list[str]:
         """The ids of the agreements this view may show (every stored one unless limited)."""
@@ -290,8 +291,8 @@ def app() -> ipw.Widget:
                                  "igen, eller kontakta den som förvaltar samordning.")
         if user and view.role.sees_rows:
             view.set_user(user)
-        view.open_start()
         wanted = requested_agreement(view.choices())
+        view.open_start(named=wanted is not None)
         if wanted is not None and wanted != view.state.agreement.id:
             view.select(wanted)
         else:
