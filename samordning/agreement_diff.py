@@ -42,12 +42,14 @@ class Change:
 
 
 def value_text(value: Any) -> str:
-    """A value as the TOML file writes it: strings quoted, dates ISO, booleans true/false, lists in brackets."""
+    """A value as the TOML file writes it (and :func:`samordning.agreement_toml.to_toml` writes it): strings
+    quoted (a TOML basic string: JSON's escapes are TOML's), dates ISO, booleans true/false, lists in brackets; a
+    table, for a difference's line, as its fields."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "[" + ", ".join(value_text(v) for v in value) + "]"
     if isinstance(value, dict):
         return ", ".join(f"{k} = {value_text(v)}" for k, v in value.items())

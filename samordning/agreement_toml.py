@@ -12,12 +12,12 @@ agreement's: the cost accounts of Kommun-Bas/Region-Bas (classes 4–7, personne
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import json
 import tomllib
 from typing import Any
 
 import tomlkit
+
+from samordning.agreement_diff import value_text
 
 BLANK: dict[str, Any] = {
     "id": "", "title": "", "short_title": "", "status": "utkast", "status_clause": "",
@@ -42,26 +42,14 @@ def blank() -> dict[str, Any]:
     return copy.deepcopy(BLANK)
 
 
-def _value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string: JSON's escapes are TOML's
-
-
 def _table(name: str, fields: dict[str, Any], header: str) -> list[str]:
-    return [header.format(name), *(f"{k} = {_value(v)}" for k, v in fields.items() if v is not None), ""]
+    return [header.format(name), *(f"{k} = {value_text(v)}" for k, v in fields.items() if v is not None), ""]
 
 
 def to_toml(data: dict[str, Any]) -> str:
     """``data`` (the fields of an agreement, as :func:`tomllib.loads` gives them) as TOML text: the plain fields
     first, then each table, then each array of tables, in the order the fields were given."""
-    plain = [f"{k} = {_value(v)}" for k, v in data.items()
+    plain = [f"{k} = {value_text(v)}" for k, v in data.items()
              if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))]
     lines = [*plain, ""]
     for key, value in data.items():

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from test_dashboard import button
 
 from samordning import agreements
 from samordning.agreement import load_agreement
@@ -29,16 +30,6 @@ SECOND = ROOT / "tests" / "data" / "avtal" / "TEST-7-2024.toml"
 def text(markup: str) -> str:
     plain = re.sub(r"<[^>]+>", " ", markup).replace("\u00a0", " ").replace("\u202f", " ")
     return re.sub(r"\s+", " ", html.unescape(plain)).strip()
-
-
-def button(widget: object, description: str) -> object:
-    for child in getattr(widget, "children", ()):
-        if getattr(child, "description", None) == description and hasattr(child, "click"):
-            return child
-        found = button(child, description)
-        if found is not None:
-            return found
-    return None
 
 
 @pytest.fixture
